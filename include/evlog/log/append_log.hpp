@@ -1,0 +1,145 @@
+// The append log: one writer per file, events as JSON lines, durability
+// and repair chosen at compile time.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <thread>
+
+#include <evlog/core/codec.hpp>
+#include <evlog/core/errors.hpp>
+#include <evlog/file/posix_file.hpp>
+#include <evlog/log/format.hpp>
+#include <evlog/log/fsync_policy.hpp>
+#include <evlog/log/repair.hpp>
+#include <evlog/log/repair_policy.hpp>
+
+namespace evlog {
+
+struct append_log_options {
+    /// Bound on one line, at open's repair scan and at append.
+    std::size_t max_line_bytes = format::default_max_line_bytes;
+};
+
+/// An append-only JSONL log of `Event`s.
+///
+/// Invariants, while open and not poisoned:
+///  - the file holds exactly the lines of acknowledged (and, for
+///    fsync_never/interval, possibly in-flight) appends after its repaired
+///    prefix, each complete and '\n'-terminated;
+///  - `last_id()` is the id of the last line written; ids strictly increase;
+///  - the process holds an exclusive flock on the file.
+/// After a failed fdatasync the log is poisoned: every later append throws
+/// errc::log_poisoned, because the kernel may have dropped the dirty pages
+/// and a retried fdatasync could report success for data that is gone.
+/// Only close() and open() again (which repairs) clear it.
+///
+/// Thread-safety: all members may be called concurrently when Mutex is a
+/// real mutex. With null_mutex, one thread at a time.
+template <class Event, fsync_policy FsyncPolicy = fsync_always, repair_policy RepairPolicy = repair_truncate_tail,
+          class Mutex = std::mutex, class File = posix_file, class Codec = default_codec_t<Event>>
+class basic_append_log {
+    static_assert(!(std::is_same_v<Mutex, null_mutex> &&
+                    (FsyncPolicy::mode == sync_mode::group || FsyncPolicy::mode == sync_mode::interval)),
+                  "fsync_group and fsync_interval need a real Mutex: they involve more than one thread");
+
+public:
+    using event_type = Event;
+    using fsync_policy_type = FsyncPolicy;
+    using repair_policy_type = RepairPolicy;
+
+    basic_append_log() = default;
+    explicit basic_append_log(File file) : file_(std::move(file)) {}
+    basic_append_log(const basic_append_log&) = delete;
+    basic_append_log& operator=(const basic_append_log&) = delete;
+    ~basic_append_log();
+
+    /// Creates missing parent directories, opens (creating) the file,
+    /// takes an exclusive lock (errc::log_locked if another writer has it),
+    /// runs the repair policy, then learns the last id and end offset.
+    /// Returns what repair did. Throws evlog::error.
+    const repair_report& open(const std::filesystem::path& path, append_log_options opt = {});
+
+    /// Flushes (fdatasync unless poisoned) and releases the file and lock.
+    /// Throws if that final fdatasync fails; the log is closed either way.
+    void close();
+
+    /// Appends one event whose id must exceed last_id(). Returns its id once
+    /// the fsync policy's promise holds. Throws evlog::error.
+    std::uint64_t append(const Event& e) { return append_impl(std::span<const Event>(&e, 1), false); }
+    /// Appends events in one write; ids must strictly increase. Returns the last id.
+    std::uint64_t append(std::span<const Event> batch) { return append_impl(batch, false); }
+    /// Assigns e.id = last_id() + 1, then appends.
+    std::uint64_t append_next(Event& e) { return append_impl(std::span<Event>(&e, 1), true); }
+    /// Assigns consecutive ids to the batch, then appends it in one write.
+    std::uint64_t append_next(std::span<Event> batch) { return append_impl(batch, true); }
+
+    /// fdatasync now, whatever the policy. Throws (and poisons) on failure.
+    void sync();
+
+    bool is_open() const { std::lock_guard g(mutex_); return fd_ >= 0; }
+    bool poisoned() const { std::lock_guard g(mutex_); return poisoned_; }
+    std::optional<std::uint64_t> last_id() const { std::lock_guard g(mutex_); return last_id_; }
+    /// Bytes in the file that belong to written appends.
+    std::uint64_t end_offset() const { std::lock_guard g(mutex_); return end_offset_; }
+    const std::filesystem::path& path() const noexcept { return path_; }
+    const repair_report& last_repair() const noexcept { return repair_; }
+    File& file() noexcept { return file_; }
+
+private:
+    template <class Span>
+    std::uint64_t append_impl(Span batch, bool assign);
+    template <class Span>
+    std::optional<std::uint64_t> encode_locked(Span batch, bool assign, std::string& out);
+    void check_writable_locked() const;
+    std::error_code write_locked(const std::string& bytes);
+    void poison_locked(std::error_code ec);
+    void flusher_loop(std::stop_token st);
+    std::error_code close_locked();
+
+    File file_{};
+    Codec codec_;
+    mutable Mutex mutex_;
+    std::condition_variable_any cv_;   // group: batch done; interval: wake the flusher
+    int fd_ = -1;
+    std::filesystem::path path_;
+    append_log_options opt_;
+    repair_report repair_;
+    std::optional<std::uint64_t> last_id_;
+    std::uint64_t end_offset_ = 0;
+    bool needs_newline_ = false;
+    bool poisoned_ = false;
+    std::error_code poison_cause_;
+    std::string scratch_;
+    // fsync_group state
+    std::string pending_;
+    std::uint64_t staged_ = 0, durable_ = 0, failed_ = 0;
+    bool leader_active_ = false;
+    // fsync_interval state
+    bool dirty_ = false;
+    std::jthread flusher_;
+};
+
+/// The common choices, named as spdlog names its sinks.
+template <class Event, class Repair = repair_truncate_tail>
+using append_log = basic_append_log<Event, fsync_always, Repair>;
+template <class Event, class Repair = repair_truncate_tail>
+using append_log_st = basic_append_log<Event, fsync_always, Repair, null_mutex>;
+template <class Event, class Repair = repair_truncate_tail>
+using group_commit_log = basic_append_log<Event, fsync_group, Repair>;
+template <class Event, unsigned Ms = 1000, class Repair = repair_truncate_tail>
+using interval_log = basic_append_log<Event, fsync_interval<Ms>, Repair>;
+template <class Event, class Repair = repair_truncate_tail>
+using unsynced_log = basic_append_log<Event, fsync_never, Repair>;
+template <class Event, class Repair = repair_truncate_tail>
+using unsynced_log_st = basic_append_log<Event, fsync_never, Repair, null_mutex>;
+
+} // namespace evlog
+
+#include <evlog/log/impl/append_log.hpp>

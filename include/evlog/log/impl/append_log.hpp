@@ -1,0 +1,270 @@
+// Template bodies of basic_append_log. Included by log/append_log.hpp.
+#pragma once
+
+#include <cstring>
+
+#include <fcntl.h>
+
+#include <evlog/file/io.hpp>
+
+namespace evlog {
+
+#define EVLOG_APPEND_LOG_TEMPLATE                                                                  \
+    template <class Event, fsync_policy FsyncPolicy, repair_policy RepairPolicy, class Mutex, class File, \
+              class Codec>
+#define EVLOG_APPEND_LOG basic_append_log<Event, FsyncPolicy, RepairPolicy, Mutex, File, Codec>
+
+EVLOG_APPEND_LOG_TEMPLATE
+EVLOG_APPEND_LOG::~basic_append_log() {
+    try {
+        close();
+    } catch (...) {
+        // A destructor cannot report; callers who care call close() themselves.
+    }
+}
+
+EVLOG_APPEND_LOG_TEMPLATE
+const repair_report& EVLOG_APPEND_LOG::open(const std::filesystem::path& path, append_log_options opt) {
+    std::unique_lock lk(mutex_);
+    if (fd_ >= 0) throw error(make_error_code(errc::bad_argument), "log is already open: " + path_.string());
+    const auto dir = path.parent_path();
+    if (auto ec = file_.mkdirs(dir)) throw error(ec, "create directory " + dir.string());
+    const bool existed = std::filesystem::exists(path);
+    int fd = -1;
+    if (auto ec = file_.open(path, O_RDWR | O_CREAT | O_APPEND, 0644, fd)) throw error(ec, "open " + path.string());
+    struct guard {
+        File& f;
+        int fd;
+        ~guard() { if (fd >= 0) f.close(fd); }
+    } g{file_, fd};
+    lock_exclusive(file_, fd, path);
+    if (!existed)
+        if (auto ec = file_.fsync_dir(dir)) throw error(ec, "fsync directory " + dir.string());
+
+    repair_report rep = detail::repair_fd<Event, RepairPolicy, File, Codec>(file_, fd, path, {opt.max_line_bytes});
+    if (rep.rewritten) {
+        // Quarantine replaced the file; our descriptor and lock belong to the old inode.
+        int nfd = -1;
+        if (auto ec = file_.open(path, O_RDWR | O_APPEND, 0644, nfd)) throw error(ec, "reopen " + path.string());
+        file_.close(g.fd);
+        g.fd = nfd;
+        lock_exclusive(file_, nfd, path);
+    }
+    bool needs_newline = false;
+    if (rep.end_offset > 0) {
+        char last = '\n';
+        std::size_t got = 0;
+        if (auto ec = file_.pread(g.fd, &last, 1, rep.end_offset - 1, got)) throw error(ec, "read " + path.string());
+        needs_newline = got == 1 && last != '\n';
+    }
+
+    fd_ = g.fd;
+    g.fd = -1;
+    path_ = path;
+    opt_ = opt;
+    repair_ = std::move(rep);
+    last_id_ = repair_.last_id;
+    end_offset_ = repair_.end_offset;
+    needs_newline_ = needs_newline;
+    poisoned_ = false;
+    poison_cause_ = {};
+    pending_.clear();
+    staged_ = durable_ = 0;
+    dirty_ = false;
+    if constexpr (FsyncPolicy::mode == sync_mode::interval)
+        flusher_ = std::jthread([this](std::stop_token st) { flusher_loop(st); });
+    return repair_;
+}
+
+EVLOG_APPEND_LOG_TEMPLATE
+void EVLOG_APPEND_LOG::close() {
+    // The flusher takes the mutex, so stop it before taking it ourselves.
+    if (flusher_.joinable()) {
+        flusher_.request_stop();
+        flusher_.join();
+    }
+    std::unique_lock lk(mutex_);
+    if constexpr (FsyncPolicy::mode == sync_mode::group) cv_.wait(lk, [&] { return !leader_active_; });
+    if (auto ec = close_locked()) throw error(ec, "fdatasync at close " + path_.string());
+}
+
+EVLOG_APPEND_LOG_TEMPLATE
+std::error_code EVLOG_APPEND_LOG::close_locked() {
+    if (fd_ < 0) return {};
+    std::error_code ec;
+    if (!poisoned_ && FsyncPolicy::mode != sync_mode::always) ec = file_.fdatasync(fd_);
+    file_.close(fd_);
+    fd_ = -1;
+    poisoned_ = false;
+    pending_.clear();
+    return ec;
+}
+
+EVLOG_APPEND_LOG_TEMPLATE
+void EVLOG_APPEND_LOG::check_writable_locked() const {
+    if (fd_ < 0) throw error(make_error_code(errc::log_closed), path_.string());
+    if (poisoned_)
+        throw error(make_error_code(errc::log_poisoned), "earlier failure: " + poison_cause_.message(),
+                    location{path_, 0, end_offset_});
+}
+
+EVLOG_APPEND_LOG_TEMPLATE
+void EVLOG_APPEND_LOG::poison_locked(std::error_code ec) {
+    poisoned_ = true;
+    poison_cause_ = ec;
+    pending_.clear();
+}
+
+EVLOG_APPEND_LOG_TEMPLATE
+template <class Span>
+std::optional<std::uint64_t> EVLOG_APPEND_LOG::encode_locked(Span batch, bool assign, std::string& out) {
+    const std::size_t mark = out.size();
+    std::optional<std::uint64_t> id = last_id_;
+    try {
+        for (auto& e : batch) {
+            if constexpr (!std::is_const_v<std::remove_reference_t<decltype(e)>>)
+                if (assign) e.id = id.value_or(0) + 1;
+            if (e.id <= id.value_or(0))
+                throw error(make_error_code(errc::id_not_increasing),
+                            "event_id " + std::to_string(e.id) + " after " + std::to_string(id.value_or(0)));
+            const std::size_t start = out.size();
+            codec_.encode(e, out);
+            const std::size_t len = out.size() - start;
+            if (len > opt_.max_line_bytes)
+                throw error(make_error_code(errc::line_too_long),
+                            "event " + std::to_string(e.id) + " encodes to " + std::to_string(len) + " bytes");
+            if (std::memchr(out.data() + start, '\n', len))
+                throw error(make_error_code(errc::bad_argument),
+                            "event " + std::to_string(e.id) + " encodes to text with a raw newline");
+            out += '\n';
+            id = e.id;
+        }
+    } catch (...) {
+        out.resize(mark);
+        throw;
+    }
+    return id;
+}
+
+EVLOG_APPEND_LOG_TEMPLATE
+std::error_code EVLOG_APPEND_LOG::write_locked(const std::string& bytes) {
+    // One write() so a batch reaches the file whole or, after the cut below, not at all.
+    std::size_t done = 0;
+    std::error_code ec = file_.write(fd_, bytes.data(), bytes.size(), done);
+    if (!ec && done == bytes.size()) return {};
+    if (!ec) ec = std::error_code(ENOSPC, std::system_category()); // a short write to a regular file
+    if (auto tec = file_.ftruncate(fd_, end_offset_)) poison_locked(tec);
+    return ec;
+}
+
+EVLOG_APPEND_LOG_TEMPLATE
+template <class Span>
+std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
+    if (batch.empty()) throw error(make_error_code(errc::bad_argument), "empty batch");
+    std::unique_lock lk(mutex_);
+    check_writable_locked();
+
+    if constexpr (FsyncPolicy::mode == sync_mode::group) {
+        const std::size_t mark = pending_.size();
+        if (needs_newline_) pending_ += '\n';
+        std::optional<std::uint64_t> last;
+        try {
+            last = encode_locked(batch, assign, pending_);
+        } catch (...) {
+            pending_.resize(mark);
+            throw;
+        }
+        needs_newline_ = false;
+        last_id_ = last;
+        const std::uint64_t ticket = ++staged_;
+        while (durable_ < ticket) {
+            if (poisoned_) check_writable_locked();
+            if (leader_active_) {
+                cv_.wait(lk);
+                continue;
+            }
+            // Lead: take everything staged so far and make it durable with one write and one fdatasync.
+            leader_active_ = true;
+            std::string writing;
+            writing.swap(pending_);
+            const std::uint64_t upto = staged_;
+            lk.unlock();
+            std::size_t done = 0;
+            std::error_code ec = file_.write(fd_, writing.data(), writing.size(), done);
+            if (!ec && done != writing.size()) ec = std::error_code(ENOSPC, std::system_category());
+            const bool write_failed = bool(ec);
+            if (!ec) ec = file_.fdatasync(fd_);
+            lk.lock();
+            leader_active_ = false;
+            if (ec) {
+                // Ids of staged events are spent; only a reopen (and repair) makes the log consistent.
+                if (write_failed) file_.ftruncate(fd_, end_offset_);
+                poison_locked(ec);
+                cv_.notify_all();
+                throw error(ec, std::string(write_failed ? "write " : "fdatasync ") + path_.string() +
+                                    "; the log refuses writes until reopened");
+            }
+            durable_ = upto;
+            end_offset_ += writing.size();
+            if (pending_.empty()) {
+                writing.clear();
+                pending_.swap(writing); // keep the capacity for the next batch
+            }
+            cv_.notify_all();
+        }
+        return *last;
+    } else {
+        scratch_.clear();
+        if (needs_newline_) scratch_ += '\n';
+        const auto last = encode_locked(batch, assign, scratch_);
+        if (auto ec = write_locked(scratch_)) throw error(ec, "write " + path_.string(), location{path_, 0, end_offset_});
+        needs_newline_ = false;
+        end_offset_ += scratch_.size();
+        last_id_ = last;
+        if constexpr (FsyncPolicy::mode == sync_mode::always) {
+            if (auto ec = file_.fdatasync(fd_)) {
+                poison_locked(ec);
+                throw error(ec, "fdatasync " + path_.string() + "; the log refuses writes until reopened");
+            }
+        } else if constexpr (FsyncPolicy::mode == sync_mode::interval) {
+            dirty_ = true;
+        }
+        return *last;
+    }
+}
+
+EVLOG_APPEND_LOG_TEMPLATE
+void EVLOG_APPEND_LOG::sync() {
+    std::unique_lock lk(mutex_);
+    check_writable_locked();
+    dirty_ = false;
+    if (auto ec = file_.fdatasync(fd_)) {
+        poison_locked(ec);
+        throw error(ec, "fdatasync " + path_.string() + "; the log refuses writes until reopened");
+    }
+}
+
+EVLOG_APPEND_LOG_TEMPLATE
+void EVLOG_APPEND_LOG::flusher_loop(std::stop_token st) {
+    if constexpr (FsyncPolicy::mode == sync_mode::interval) {
+        std::unique_lock lk(mutex_);
+        while (!st.stop_requested()) {
+            cv_.wait_for(lk, st, FsyncPolicy::period, [] { return false; });
+            if (st.stop_requested()) break;
+            if (!dirty_ || poisoned_ || fd_ < 0) continue;
+            dirty_ = false;
+            const int fd = fd_;
+            lk.unlock();
+            auto ec = file_.fdatasync(fd);
+            lk.lock();
+            if (ec) poison_locked(ec);
+        }
+    } else {
+        (void)st;
+    }
+}
+
+#undef EVLOG_APPEND_LOG_TEMPLATE
+#undef EVLOG_APPEND_LOG
+
+} // namespace evlog
