@@ -37,8 +37,8 @@ public:
         // the top two bits must be zero, which is the first-char <= '7' rule.
         int first = decode_char(s[0]);
         if (first < 0 || first > 7) return std::nullopt;
-        std::uint64_t hi = static_cast<std::uint64_t>(first); // bits above the low 64
-        std::uint64_t lo = 0;
+        std::uint64_t hi = 0; // bits above the low 64
+        std::uint64_t lo = static_cast<std::uint64_t>(first);
         for (std::size_t i = 1; i < 26; ++i) {
             int v = decode_char(s[i]);
             if (v < 0) return std::nullopt;
