@@ -43,11 +43,14 @@ public:
     /// Writes at most 35 characters to out and returns how many.
     std::size_t write(char* out) const noexcept {
         using namespace std::chrono;
-        auto days = floor<std::chrono::days>(tp_);
-        year_month_day ymd{days};
-        auto tod = tp_ - days; // non-negative
-        auto secs = duration_cast<seconds>(tod).count();
-        auto nanos = (tod - seconds(secs)).count();
+        // Split in integers: near the low end of the range, days in
+        // nanoseconds would overflow.
+        std::int64_t ns = unix_nanos();
+        std::int64_t total_secs = ns / 1'000'000'000, nanos = ns % 1'000'000'000;
+        if (nanos < 0) { nanos += 1'000'000'000; --total_secs; }
+        std::int64_t day_count = total_secs / 86400, secs = total_secs % 86400; // secs: time of day
+        if (secs < 0) { secs += 86400; --day_count; }
+        year_month_day ymd{sys_days(std::chrono::days(day_count))};
         char* p = out;
         put(p, static_cast<int>(ymd.year()), 4);
         *p++ = '-';
@@ -77,6 +80,7 @@ public:
 
     /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`. An offset
     /// is converted to UTC. Fractions beyond nanoseconds are truncated, as Go does.
+    /// Times outside what int64 nanoseconds hold (1677-09-21 to 2262-04-11) are rejected.
     static std::optional<timestamp> parse(std::string_view s) noexcept {
         using namespace std::chrono;
         std::size_t i = 0;
@@ -123,9 +127,18 @@ public:
         if (i != s.size()) return std::nullopt;
         year_month_day ymd{year(Y), month(static_cast<unsigned>(M)), day(static_cast<unsigned>(D))};
         if (!ymd.ok() || h > 23 || m > 59 || sec > 59) return std::nullopt;
-        auto tp = time_point_cast<duration>(sys_days(ymd)) + hours(h) + minutes(m) + seconds(sec) +
-                  nanoseconds(nanos) - minutes(offset_min);
-        return timestamp(tp);
+        // Only about 1678..2262 fits in int64 nanoseconds; reject rather than overflow.
+        std::int64_t secs = static_cast<std::int64_t>(sys_days(ymd).time_since_epoch().count()) * 86400 +
+                            h * 3600 + m * 60 + sec - std::int64_t{offset_min} * 60;
+        if (secs < 0 && nanos > 0) { // keep the product in range at the low end
+            ++secs;
+            nanos -= 1'000'000'000;
+        }
+        std::int64_t total = 0;
+        if (__builtin_mul_overflow(secs, std::int64_t{1'000'000'000}, &total) ||
+            __builtin_add_overflow(total, nanos, &total))
+            return std::nullopt;
+        return from_unix_nanos(total);
     }
 
     friend constexpr auto operator<=>(const timestamp&, const timestamp&) = default;

@@ -3,6 +3,7 @@
 // call with the bytes written so crash tests can rebuild disk states.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +16,9 @@
 #include <system_error>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <evlog/file/posix_file.hpp>
 
@@ -79,9 +82,16 @@ public:
 
     std::error_code write(int fd, const char* data, std::size_t n, std::size_t& done) {
         std::lock_guard g(s_->m);
-        // With O_APPEND the bytes land at the end, which is what a crash test needs to know.
+        // With O_APPEND the bytes land at the end, otherwise at the file
+        // position; a crash test needs to know which.
+        std::uint64_t at = 0;
         struct stat st;
-        std::uint64_t at = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+        int fl = ::fcntl(fd, F_GETFL);
+        if (fl >= 0 && (fl & O_APPEND)) {
+            if (::fstat(fd, &st) == 0) at = static_cast<std::uint64_t>(st.st_size);
+        } else if (off_t pos = ::lseek(fd, 0, SEEK_CUR); pos >= 0) {
+            at = static_cast<std::uint64_t>(pos);
+        }
         return do_write(file_op::write, fd, data, n, at, done,
                         [&](std::size_t k, std::size_t& d) { return s_->real.write(fd, data, k, d); });
     }

@@ -46,10 +46,13 @@ inline std::size_t skip_value(std::string_view s, std::size_t i) noexcept {
 /// The raw text of the value of top-level key `key` (compared unescaped
 /// only when the key has no escapes, which is all evlog ever writes).
 /// Undefined on invalid JSON: call it only after a parser accepted `s`.
+/// A key that occurs more than once yields its last value, the one
+/// Boost.JSON keeps.
 inline std::optional<std::string_view> member_span(std::string_view s, std::string_view key) noexcept {
     std::size_t i = skip_ws(s, 0);
     if (i >= s.size() || s[i] != '{') return std::nullopt;
     i = skip_ws(s, i + 1);
+    std::optional<std::string_view> found;
     while (i < s.size() && s[i] == '"') {
         std::size_t kend = skip_string(s, i);
         std::string_view k = s.substr(i + 1, kend - i - 2);
@@ -57,11 +60,11 @@ inline std::optional<std::string_view> member_span(std::string_view s, std::stri
         if (i >= s.size() || s[i] != ':') return std::nullopt;
         i = skip_ws(s, i + 1);
         std::size_t vend = skip_value(s, i);
-        if (k == key) return s.substr(i, vend - i);
+        if (k == key) found = s.substr(i, vend - i);
         i = skip_ws(s, vend);
         if (i < s.size() && s[i] == ',') i = skip_ws(s, i + 1);
     }
-    return std::nullopt;
+    return found;
 }
 
 } // namespace evlog::detail
