@@ -1,0 +1,202 @@
+// Template bodies of evlog::recover. Included by recovery/recover.hpp.
+#pragma once
+
+#include <algorithm>
+#include <string>
+
+#include <fcntl.h>
+
+#include <evlog/file/io.hpp>
+
+namespace evlog {
+namespace detail {
+
+/// The line that ends (with its '\n') exactly at `offset`, or nullopt when
+/// `offset` is not just past a '\n' or the line is longer than max_line.
+template <class File>
+std::optional<std::string> line_ending_at(File& file, int fd, std::uint64_t offset, std::size_t max_line) {
+    if (offset == 0) return std::nullopt;
+    std::string buf;
+    std::size_t window = 4096;
+    for (;;) {
+        const std::uint64_t from = offset > window ? offset - window : 0;
+        buf.resize(static_cast<std::size_t>(offset - from));
+        std::size_t got = 0, total = 0;
+        while (total < buf.size()) {
+            if (file.pread(fd, buf.data() + total, buf.size() - total, from + total, got) || got == 0)
+                return std::nullopt;
+            total += got;
+        }
+        if (buf.back() != '\n') return std::nullopt;
+        const auto nl = buf.find_last_of('\n', buf.size() >= 2 ? buf.size() - 2 : std::string::npos);
+        if (buf.size() >= 2 && nl != std::string::npos) return buf.substr(nl + 1, buf.size() - nl - 2);
+        if (from == 0) return buf.substr(0, buf.size() - 1);
+        if (window > max_line) return std::nullopt;
+        window *= 4;
+    }
+}
+
+/// Steady-clock stopwatch for the report's step times.
+class stopwatch {
+public:
+    std::chrono::nanoseconds lap() {
+        auto now = std::chrono::steady_clock::now();
+        auto d = now - last_;
+        last_ = now;
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(d);
+    }
+
+private:
+    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+} // namespace detail
+
+template <recovery_config C, class File>
+recovery_result<typename C::state_type> recover(const stream_paths& paths, typename C::index_type& index,
+                                                recovery_options opt, File file) {
+    using event_type = typename C::event_type;
+    using policy = typename C::repair_policy;
+    using codec_type = default_codec_t<event_type>;
+
+    recovery_result<typename C::state_type> out;
+    auto& rep = out.report;
+    detail::stopwatch clock;
+    if (!opt.stream) opt.stream = ulid::parse(paths.dir.filename().string());
+
+    // 1. The newest snapshot that loads.
+    typename C::snapshot_store_type store(paths.snapshots());
+    auto loaded = store.load_latest();
+    rep.skipped_snapshots = std::move(loaded.skipped);
+    std::optional<std::uint64_t> snap_id;
+    std::optional<std::uint64_t> snap_offset;
+    if (loaded.snapshot) {
+        snap_id = loaded.snapshot->last_event_id;
+        snap_offset = loaded.snapshot->log_offset;
+        rep.snapshot_id = snap_id;
+        out.state = std::move(loaded.snapshot->state);
+    } else {
+        out.state = C::initial_state(opt.stream);
+    }
+    out.last_event_id = snap_id;
+    rep.took.snapshot = clock.lap();
+
+    const auto log = paths.log();
+    std::optional<std::uint64_t> log_last; // last id the log holds
+    auto is_foreign = [&](const event_type& e) { return opt.stream && e.stream != *opt.stream; };
+
+    int fd = -1;
+    if (auto ec = file.open(log, O_RDWR, 0, fd)) {
+        if (ec != std::errc::no_such_file_or_directory) throw error(ec, "open " + log.string());
+        rep.log_missing = true;
+    }
+    struct closer {
+        File& f;
+        int& fd;
+        ~closer() { if (fd >= 0) f.close(fd); }
+    } close_log{file, fd};
+
+    if (fd >= 0) {
+        // 2. Repair, holding the lock so no writer appends meanwhile.
+        lock_exclusive(file, fd, log);
+        rep.repair = detail::repair_fd<event_type, policy, File, codec_type>(file, fd, log, {opt.max_line_bytes});
+        if (rep.repair.rewritten) {
+            int nfd = -1;
+            if (auto ec = file.open(log, O_RDWR, 0, nfd)) throw error(ec, "reopen " + log.string());
+            file.close(fd);
+            fd = nfd;
+            lock_exclusive(file, fd, log);
+        }
+        log_last = rep.repair.last_id;
+        rep.took.repair = clock.lap();
+
+        // 3. Replay what the snapshot does not cover. Seek only when the line
+        // ending at log_offset is the snapshot's event: a rewrite may have moved it.
+        if (snap_id && snap_offset) {
+            codec_type codec;
+            event_type probe;
+            if (auto line = detail::line_ending_at(file, fd, *snap_offset, opt.max_line_bytes))
+                if (!codec.decode(*line, probe) && probe.id == *snap_id) {
+                    rep.seeked = true;
+                    rep.replay_start = *snap_offset;
+                }
+        }
+        auto fold = [&](const event_type& e) {
+            if (snap_id && e.id <= *snap_id) return;
+            if (is_foreign(e)) {
+                ++rep.foreign_events;
+                return;
+            }
+            if (e.is_unknown()) ++rep.unknown_events;
+            C::apply(out.state, e);
+            ++rep.events_replayed;
+            out.last_event_id = e.id;
+        };
+        detail::replay_fd<event_type, policy, File, codec_type>(file, fd, log, rep.replay_start,
+                                                                rep.seeked ? 0 : 1, fold, {opt.max_line_bytes});
+        rep.took.replay = clock.lap();
+    }
+
+    // 4. The index: a cache of the log, so the log decides.
+    auto feed_from = [&](std::uint64_t start) {
+        return [&, start](auto&& sink) {
+            auto pass = [&](const event_type& e) {
+                if (!is_foreign(e)) sink(e);
+            };
+            detail::replay_fd<event_type, policy, File, codec_type>(file, fd, log, start, start ? 0 : 1, pass,
+                                                                    {opt.max_line_bytes});
+        };
+    };
+    const bool log_has_events = fd >= 0 && log_last.has_value();
+    if (!index.healthy()) {
+        rep.index_reason = "corrupt (integrity check failed)";
+        rep.index = index_action::rebuilt;
+    } else if (!log_has_events) {
+        if (index.last_event_id() != snap_id) {
+            rep.index_reason = snap_id ? "log has no events: trusting the snapshot" : "log has no events";
+            rep.index = index_action::set_to_snapshot;
+        } else {
+            rep.index_reason = "up to date";
+        }
+    } else if (auto il = index.last_event_id(); !il) {
+        rep.index_reason = "missing or empty";
+        rep.index = index_action::rebuilt;
+    } else if (*il > *log_last) {
+        rep.index_reason = "ahead of the log (index " + std::to_string(*il) + ", log " + std::to_string(*log_last) + ")";
+        rep.index = index_action::rebuilt;
+    } else if (*il < *log_last) {
+        rep.index_reason = "behind the log (index " + std::to_string(*il) + ", log " + std::to_string(*log_last) + ")";
+        rep.index = index_action::caught_up;
+    } else {
+        rep.index_reason = "up to date";
+    }
+    switch (rep.index) {
+    case index_action::none: break;
+    case index_action::rebuilt:
+        if (log_has_events) {
+            std::uint64_t n = 0;
+            rebuild_index(index, [&](auto&& sink) { feed_from(0)([&](const event_type& e) { ++n; sink(e); }); },
+                          opt.index_batch_size);
+            rep.index_events_applied = n;
+        } else {
+            index.reset();
+        }
+        break;
+    case index_action::caught_up: {
+        // Start at the snapshot's offset when the index already covers the snapshot.
+        const auto il = *index.last_event_id();
+        const std::uint64_t start = rep.seeked && snap_id && il >= *snap_id ? rep.replay_start : 0;
+        rep.index_events_applied = catch_up_index(index, feed_from(start), opt.index_batch_size);
+        break;
+    }
+    case index_action::set_to_snapshot:
+        index.reset();
+        if (snap_id) index.set_last_event_id(*snap_id);
+        break;
+    }
+    rep.took.index = clock.lap();
+    if (log_last && (!out.last_event_id || *log_last > *out.last_event_id)) out.last_event_id = log_last;
+    return out;
+}
+
+} // namespace evlog
