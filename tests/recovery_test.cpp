@@ -130,6 +130,26 @@ BOOST_AUTO_TEST_CASE(SnapshotWithVerifiedOffsetReplaysOnlyLaterEvents) {
     BOOST_TEST(r.last_event_id.value_or(0) == 100u);
 }
 
+BOOST_AUTO_TEST_CASE(SnapshotCoveringMostOfTheLogSparesParsingItsPrefix) {
+    // ~9 MiB of log: a full scan takes ten 1 MiB reads, the last tenth one.
+    stream_fixture fx(60000);
+    auto count_reads = [&](bool with_snapshot) {
+        std::filesystem::remove_all(fx.paths.snapshots());
+        if (with_snapshot) fx.save_snapshot(54000, fx.ends[53999]);
+        evlog::fault_file file;
+        ids_index idx;
+        idx.apply_batch(std::vector<event>{evtest::make_note(60000, "x")}); // up to date: no index pass
+        auto r = evlog::recover<config, evlog::fault_file>(fx.paths, idx, {}, file);
+        BOOST_TEST(r.state.notes.size() == 60000u);
+        BOOST_TEST(r.report.seeked == with_snapshot);
+        return file.count(evlog::file_op::pread);
+    };
+    const auto full = count_reads(false);
+    const auto seeked = count_reads(true);
+    BOOST_TEST(full >= 18u);
+    BOOST_TEST(seeked * 3 <= full);
+}
+
 BOOST_AUTO_TEST_CASE(SnapshotOffsetThatMissesItsEventFallsBackToScanning) {
     stream_fixture fx(100);
     fx.save_snapshot(90, fx.ends[79]); // the line ending there is event 80, not 90

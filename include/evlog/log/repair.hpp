@@ -85,14 +85,27 @@ void quarantine_lines(File& file, int fd, const std::filesystem::path& log, cons
     append_durably(file, quarantine_path(log), out);
 }
 
-/// Runs `Policy` over the open log `fd`. For repair_quarantine the file at
-/// `path` may be replaced: then report.rewritten is true and `fd` refers to
-/// the old file, which the caller must reopen.
+/// Where a repair scan starts: the whole file, or only what follows a
+/// point already known good (a verified snapshot offset), so that recovery
+/// does not parse what a snapshot covers. Line numbers in errors are 0
+/// (unknown) when the scan starts past the beginning.
+struct scan_start {
+    std::uint64_t offset = 0;
+    std::optional<std::uint64_t> last_id; ///< the id of the line ending at `offset`
+};
+
+/// Runs `Policy` over the open log `fd`, from `from` on. For
+/// repair_quarantine the file at `path` may be replaced: then
+/// report.rewritten is true and `fd` refers to the old file, which the
+/// caller must reopen. Bytes before `from.offset` are never changed.
 template <class Event, class Policy, class File, class Codec = default_codec_t<Event>>
-repair_report repair_fd(File& file, int fd, const std::filesystem::path& path, const repair_options& opt) {
+repair_report repair_fd(File& file, int fd, const std::filesystem::path& path, const repair_options& opt,
+                        scan_start from = {}) {
     Codec codec;
-    scanner<Event, Codec, File> scan(file, fd, path, codec, 0, 1, opt.max_line_bytes);
+    scanner<Event, Codec, File> scan(file, fd, path, codec, from.offset, from.offset ? 0 : 1, opt.max_line_bytes,
+                                     from.last_id);
     repair_report rep;
+    rep.last_id = from.last_id;
     std::vector<bad_line> bad;
     bool mid_file = false;
     std::uint64_t good_after_bad = 0;

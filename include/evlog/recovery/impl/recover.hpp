@@ -97,9 +97,22 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
     } close_log{file, fd};
 
     if (fd >= 0) {
-        // 2. Repair, holding the lock so no writer appends meanwhile.
         lock_exclusive(file, fd, log);
-        rep.repair = detail::repair_fd<event_type, policy, File, codec_type>(file, fd, log, {opt.max_line_bytes});
+        // Seek only when the line ending at log_offset is the snapshot's event:
+        // a rewrite or a foreign tool may have moved it. The snapshot covers
+        // what lies before, so neither repair nor replay parses it again.
+        if (snap_id && snap_offset) {
+            codec_type codec;
+            event_type probe;
+            if (auto line = detail::line_ending_at(file, fd, *snap_offset, opt.max_line_bytes))
+                if (!codec.decode(*line, probe) && probe.id == *snap_id) {
+                    rep.seeked = true;
+                    rep.replay_start = *snap_offset;
+                }
+        }
+        // 2. Repair, holding the lock so no writer appends meanwhile.
+        const detail::scan_start from = rep.seeked ? detail::scan_start{rep.replay_start, snap_id} : detail::scan_start{};
+        rep.repair = detail::repair_fd<event_type, policy, File, codec_type>(file, fd, log, {opt.max_line_bytes}, from);
         if (rep.repair.rewritten) {
             int nfd = -1;
             if (auto ec = file.open(log, O_RDWR, 0, nfd)) throw error(ec, "reopen " + log.string());
@@ -110,17 +123,7 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
         log_last = rep.repair.last_id;
         rep.took.repair = clock.lap();
 
-        // 3. Replay what the snapshot does not cover. Seek only when the line
-        // ending at log_offset is the snapshot's event: a rewrite may have moved it.
-        if (snap_id && snap_offset) {
-            codec_type codec;
-            event_type probe;
-            if (auto line = detail::line_ending_at(file, fd, *snap_offset, opt.max_line_bytes))
-                if (!codec.decode(*line, probe) && probe.id == *snap_id) {
-                    rep.seeked = true;
-                    rep.replay_start = *snap_offset;
-                }
-        }
+        // 3. Replay what the snapshot does not cover.
         auto fold = [&](const event_type& e) {
             if (snap_id && e.id <= *snap_id) return;
             if (is_foreign(e)) {
