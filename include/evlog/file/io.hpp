@@ -32,7 +32,8 @@ std::error_code write_all(File& file, int fd, std::string_view data) {
 template <class File>
 void append_durably(File& file, const std::filesystem::path& path, std::string_view data) {
     int fd = -1;
-    bool existed = std::filesystem::exists(path);
+    std::error_code exists_ec; // a path that cannot be stat'ed fails at open, naming it
+    bool existed = std::filesystem::exists(path, exists_ec);
     if (auto ec = file.open(path, O_WRONLY | O_APPEND | O_CREAT, 0644, fd)) throw error(ec, "open " + path.string());
     auto ec = write_all(file, fd, data);
     if (!ec) ec = file.fdatasync(fd);

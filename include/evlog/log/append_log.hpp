@@ -119,7 +119,8 @@ private:
     std::string scratch_;
     // fsync_group state
     std::string pending_;
-    std::uint64_t staged_ = 0, durable_ = 0, failed_ = 0;
+    std::uint64_t staged_ = 0, durable_ = 0;
+    std::uint64_t generation_ = 0; // bumped by every close
     bool leader_active_ = false;
     // fsync_interval state
     bool dirty_ = false;

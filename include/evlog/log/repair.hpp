@@ -107,7 +107,6 @@ repair_report repair_fd(File& file, int fd, const std::filesystem::path& path, c
     repair_report rep;
     rep.last_id = from.last_id;
     std::vector<bad_line> bad;
-    bool mid_file = false;
     std::uint64_t good_after_bad = 0;
     scanned_line s;
     Event ev;
@@ -117,12 +116,10 @@ repair_report repair_fd(File& file, int fd, const std::filesystem::path& path, c
             bad_line b{s.line.number, s.line.offset, s.line.end - s.line.offset, s.reason, s.detail};
             if (Policy::mode == repair_mode::strict)
                 throw error(s.reason, s.detail, location{path, s.line.number, s.line.offset});
-            if (!bad.empty() && s.reason != errc::nul_bytes) mid_file = true;
             bad.push_back(std::move(b));
             continue;
         }
         if (!bad.empty()) {
-            mid_file = true;
             ++good_after_bad;
         }
         ++rep.events_kept;
@@ -140,7 +137,7 @@ repair_report repair_fd(File& file, int fd, const std::filesystem::path& path, c
             break;
         case repair_mode::truncate_tail: {
             const auto& first = bad.front();
-            if (mid_file)
+            if (good_after_bad > 0)
                 throw error(make_error_code(errc::mid_file_corruption),
                             first.reason.message() + ": " + first.detail + " (" + std::to_string(good_after_bad) +
                                 " good lines follow; the file was not changed)",

@@ -51,7 +51,7 @@ replay_report replay_fd(File& file, int fd, const std::filesystem::path& path, s
     rep.end_offset = start;
     scanned_line s;
     Event ev;
-    std::optional<scanned_line> pending_bad; // truncate_tail: a bad line that may yet prove final
+    std::optional<scanned_line> pending_bad; // truncate_tail: the first bad line of what may prove the tail
     auto fail = [&](const scanned_line& b, std::error_code ec, std::string detail) -> void {
         throw error(ec, std::move(detail), location{path, b.line.number, b.line.offset});
     };
@@ -60,7 +60,7 @@ replay_report replay_fd(File& file, int fd, const std::filesystem::path& path, s
             ++rep.blank;
             continue;
         }
-        if (pending_bad && !(s.kind == line_kind::bad && s.reason == errc::nul_bytes))
+        if (pending_bad && s.kind == line_kind::good)
             fail(*pending_bad, make_error_code(errc::mid_file_corruption),
                  pending_bad->reason.message() + ": " + pending_bad->detail);
         if (s.kind == line_kind::bad) {

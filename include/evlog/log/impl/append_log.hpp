@@ -29,7 +29,10 @@ const repair_report& EVLOG_APPEND_LOG::open(const std::filesystem::path& path, a
     if (fd_ >= 0) throw error(make_error_code(errc::bad_argument), "log is already open: " + path_.string());
     const auto dir = path.parent_path();
     if (auto ec = file_.mkdirs(dir)) throw error(ec, "create directory " + dir.string());
-    const bool existed = std::filesystem::exists(path);
+    // The error_code overload: a path that cannot be stat'ed (too long, no search permission)
+    // must fail below as an evlog::error naming it, not as a std::filesystem::filesystem_error.
+    std::error_code exists_ec;
+    const bool existed = std::filesystem::exists(path, exists_ec);
     int fd = -1;
     if (auto ec = file_.open(path, O_RDWR | O_CREAT | O_APPEND, 0644, fd)) throw error(ec, "open " + path.string());
     struct guard {
@@ -95,6 +98,7 @@ std::error_code EVLOG_APPEND_LOG::close_locked() {
     if (!poisoned_ && FsyncPolicy::mode != sync_mode::always) ec = file_.fdatasync(fd_);
     file_.close(fd_);
     fd_ = -1;
+    ++generation_; // group-commit followers still waiting must not be served by a later open
     poisoned_ = false;
     pending_.clear();
     return ec;
@@ -177,7 +181,12 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
         needs_newline_ = false;
         last_id_ = last;
         const std::uint64_t ticket = ++staged_;
+        const std::uint64_t generation = generation_;
         while (durable_ < ticket) {
+            // close() dropped our staged bytes (and a later open() restarts the tickets).
+            if (generation_ != generation)
+                throw error(make_error_code(errc::log_closed),
+                            "closed before the append was durable: " + path_.string());
             if (poisoned_) check_writable_locked();
             if (leader_active_) {
                 cv_.wait(lk);

@@ -1,0 +1,288 @@
+// Many threads appending to one log: nothing lost, nothing doubled, no
+// interleaved bytes, per-thread order kept, and group commit coalescing.
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <latch>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <evlog/file/fault_file.hpp>
+
+#include "support/log_test_util.hpp"
+#include "support/test_events.hpp"
+
+namespace fs = std::filesystem;
+using evtest::event;
+
+namespace {
+
+/// Parses "t<k>-<i>"; false for anything else.
+bool parse_tag(const std::string& s, std::size_t& k, std::size_t& i) {
+    if (s.size() < 4 || s[0] != 't') return false;
+    const auto dash = s.find('-');
+    if (dash == std::string::npos) return false;
+    try {
+        std::size_t used = 0;
+        k = std::stoul(s.substr(1, dash - 1), &used);
+        if (used != dash - 1) return false;
+        i = std::stoul(s.substr(dash + 1), &used);
+        return used == s.size() - dash - 1;
+    } catch (...) {
+        return false;
+    }
+}
+
+/// `threads` threads each append_next `per_thread` events "t<k>-<i>", then
+/// the file is checked with a strict replay.
+template <class Log>
+void hammer(Log& log, const fs::path& p, std::size_t threads, std::size_t per_thread) {
+    std::vector<std::vector<std::uint64_t>> returned(threads, std::vector<std::uint64_t>(per_thread, 0));
+    std::vector<std::size_t> failures(threads, 0);
+    {
+        std::latch start(static_cast<std::ptrdiff_t>(threads));
+        std::vector<std::jthread> pool;
+        for (std::size_t k = 0; k < threads; ++k)
+            pool.emplace_back([&, k] {
+                start.arrive_and_wait();
+                for (std::size_t i = 0; i < per_thread; ++i) {
+                    auto e = evtest::make_note(0, "t" + std::to_string(k) + "-" + std::to_string(i));
+                    try {
+                        returned[k][i] = log.append_next(e);
+                        if (e.id != returned[k][i]) ++failures[k];
+                    } catch (...) {
+                        ++failures[k];
+                    }
+                }
+            });
+    }
+    for (std::size_t k = 0; k < threads; ++k) BOOST_TEST(failures[k] == 0u, "thread " << k);
+    const std::uint64_t total = threads * per_thread;
+    BOOST_TEST(log.last_id() == std::optional<std::uint64_t>(total));
+    const auto end = log.end_offset();
+    log.close();
+    BOOST_TEST(fs::file_size(p) == end);
+
+    // Strict replay: every line parses and ids strictly increase.
+    std::vector<std::vector<std::uint64_t>> found(threads, std::vector<std::uint64_t>(per_thread, 0));
+    std::uint64_t n = 0, gaps = 0, foreign = 0, dups = 0, last_end = 0, holes = 0;
+    const auto rep = evlog::replay<event>(p, [&](const event& e, const evlog::record_position& pos) {
+        ++n;
+        if (e.id != n) ++gaps;
+        if (pos.offset != last_end) ++holes;
+        last_end = pos.end;
+        std::size_t k = 0, i = 0;
+        if (!parse_tag(evtest::note_text(e), k, i) || k >= threads || i >= per_thread) {
+            ++foreign;
+            return;
+        }
+        if (found[k][i] != 0) ++dups;
+        found[k][i] = e.id;
+    });
+    BOOST_TEST(n == total);
+    BOOST_TEST(rep.events == total);
+    BOOST_TEST(rep.blank == 0u);
+    BOOST_TEST(gaps == 0u, "ids are not exactly 1.." << total);
+    BOOST_TEST(holes == 0u);
+    BOOST_TEST(foreign == 0u);
+    BOOST_TEST(dups == 0u);
+    BOOST_TEST(rep.end_offset == end);
+
+    std::size_t missing = 0, out_of_order = 0, mismatched = 0;
+    for (std::size_t k = 0; k < threads; ++k)
+        for (std::size_t i = 0; i < per_thread; ++i) {
+            if (found[k][i] == 0) ++missing;
+            if (i > 0 && found[k][i] <= found[k][i - 1]) ++out_of_order;
+            if (found[k][i] != returned[k][i]) ++mismatched;
+        }
+    BOOST_TEST(missing == 0u);
+    BOOST_TEST(out_of_order == 0u, "a thread's events are not in its own order");
+    BOOST_TEST(mismatched == 0u, "append_next returned an id other than the one on disk");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(LogConcurrency)
+
+BOOST_AUTO_TEST_CASE(GroupCommitLogKeepsEveryConcurrentAppendExactlyOnce) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::group_commit_log<event> log;
+    log.open(p);
+    hammer(log, p, 8, 10'000);
+}
+
+BOOST_AUTO_TEST_CASE(UnsyncedLogKeepsEveryConcurrentAppendExactlyOnce) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::unsynced_log<event> log;
+    log.open(p);
+    hammer(log, p, 8, 10'000);
+}
+
+BOOST_AUTO_TEST_CASE(IntervalLogKeepsEveryConcurrentAppendExactlyOnce) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::interval_log<event, 5> log;
+    log.open(p);
+    hammer(log, p, 8, 2'000);
+}
+
+BOOST_AUTO_TEST_CASE(AlwaysSyncedLogKeepsEveryConcurrentAppendExactlyOnce) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::append_log<event> log;
+    log.open(p);
+    hammer(log, p, 4, 300);
+}
+
+BOOST_AUTO_TEST_CASE(ConcurrentAppendsAfterAMissingNewlineWriteItExactlyOnce) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    std::string last = evtest::note_line(1);
+    last.pop_back();
+    evtest::write_file(p, last);
+    evlog::group_commit_log<event> log;
+    log.open(p);
+    std::latch start(4);
+    {
+        std::vector<std::jthread> pool;
+        for (int k = 0; k < 4; ++k)
+            pool.emplace_back([&] {
+                start.arrive_and_wait();
+                for (int i = 0; i < 50; ++i) {
+                    auto e = evtest::make_note(0, "x");
+                    log.append_next(e);
+                }
+            });
+    }
+    log.close();
+    const auto rep = evlog::replay<event>(p, [](const event&) {});
+    BOOST_TEST(rep.events == 201u);
+    BOOST_TEST(rep.blank == 0u); // exactly one '\n' was added, not one per thread
+    BOOST_TEST(rep.last_id == std::optional<std::uint64_t>(201));
+}
+
+BOOST_AUTO_TEST_CASE(GroupCommitCoalescesFdatasyncsUnderContention) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::fault_file ff;
+    evlog::basic_append_log<event, evlog::fsync_group, evlog::repair_truncate_tail, std::mutex, evlog::fault_file> log(ff);
+    log.open(p);
+    const auto base = ff.count(evlog::file_op::fdatasync);
+    constexpr std::size_t threads = 16, per_thread = 200, appends = threads * per_thread;
+    hammer(log, p, threads, per_thread);
+    const auto used = ff.count(evlog::file_op::fdatasync) - base - 1; // close() syncs once
+    BOOST_TEST_MESSAGE(appends << " appends took " << used << " fdatasyncs");
+    BOOST_TEST(used >= 1u);
+    BOOST_TEST(used < appends / 2, used << " fdatasyncs for " << appends << " appends: no coalescing");
+}
+
+BOOST_AUTO_TEST_CASE(GroupCommitMakesWaitingFollowersDurableWithOneFdatasync) {
+    // Hold the leader inside its fdatasync until 7 followers have staged behind it:
+    // then exactly one more write and one more fdatasync must cover all seven.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::gated_file gf;
+    evlog::basic_append_log<event, evlog::fsync_group, evlog::repair_truncate_tail, std::mutex, evtest::gated_file> log(gf);
+    log.open(p);
+    const auto syncs0 = gf.faults().count(evlog::file_op::fdatasync);
+    const auto writes0 = gf.faults().count(evlog::file_op::write);
+    gf.arm();
+
+    std::vector<std::uint64_t> ids(8, 0);
+    std::vector<int> errors(8, 0);
+    std::vector<std::jthread> pool;
+    auto run = [&](std::size_t k) {
+        auto e = evtest::make_note(0, "t" + std::to_string(k));
+        try {
+            ids[k] = log.append_next(e);
+        } catch (...) {
+            ++errors[k];
+        }
+    };
+    pool.emplace_back(run, 0);
+    BOOST_REQUIRE(gf.wait_entered());
+    for (std::size_t k = 1; k < 8; ++k) pool.emplace_back(run, k);
+    // last_id() advances when an append is staged; wait for all eight.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (log.last_id() != std::optional<std::uint64_t>(8) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(8));
+    BOOST_TEST(gf.faults().count(evlog::file_op::write) == writes0 + 1); // followers wait, they do not write
+    gf.release();
+    pool.clear();
+
+    for (std::size_t k = 0; k < 8; ++k) BOOST_TEST(errors[k] == 0, "thread " << k);
+    BOOST_TEST(ids[0] == 1u);
+    std::vector<std::uint64_t> sorted = ids;
+    std::sort(sorted.begin(), sorted.end());
+    BOOST_TEST(sorted == evtest::iota_ids(1, 8), boost::test_tools::per_element());
+    BOOST_TEST(gf.faults().count(evlog::file_op::fdatasync) == syncs0 + 2);
+    BOOST_TEST(gf.faults().count(evlog::file_op::write) == writes0 + 2);
+    log.close();
+    BOOST_TEST(evtest::read_all(p).size() == 8u);
+}
+
+BOOST_AUTO_TEST_CASE(CloseWhileAFollowerWaitsFailsItWithLogClosedOrMakesItDurable) {
+    // A follower staged behind a leader, and close() waiting for that leader: whichever of
+    // them runs first, the follower must either be durable in the file or be told log_closed.
+    // Repeated because which one runs first is up to the scheduler.
+    for (int round = 0; round < 20; ++round) {
+        BOOST_TEST_CONTEXT("round " << round) {
+            evtest::temp_dir d;
+            const auto p = d / "events.jsonl";
+            evtest::gated_file gf;
+            evlog::basic_append_log<event, evlog::fsync_group, evlog::repair_truncate_tail, std::mutex,
+                                    evtest::gated_file>
+                log(gf);
+            log.open(p);
+            gf.arm();
+            std::optional<evlog::error> leader_err, follower_err;
+            std::uint64_t follower_id = 0;
+            std::jthread leader([&] {
+                auto e = evtest::make_note(0, "leader");
+                leader_err = evtest::error_from([&] { log.append_next(e); });
+            });
+            BOOST_REQUIRE(gf.wait_entered());
+            std::jthread follower([&] {
+                auto e = evtest::make_note(0, "follower");
+                follower_err = evtest::error_from([&] { follower_id = log.append_next(e); });
+            });
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            while (log.last_id() != std::optional<std::uint64_t>(2) && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
+            BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(2));
+            std::optional<evlog::error> close_err;
+            std::jthread closer([&] { close_err = evtest::error_from([&] { log.close(); }); });
+            std::this_thread::sleep_for(std::chrono::milliseconds(2)); // let close() start waiting; not asserted
+            gf.release();
+            leader.join();
+            follower.join();
+            closer.join();
+
+            BOOST_TEST(!leader_err.has_value());
+            BOOST_TEST(!close_err.has_value());
+            BOOST_TEST(!log.is_open());
+            const auto all = evtest::read_all(p);
+            if (follower_err) {
+                BOOST_TEST(follower_err->code() == evtest::ec_of(evlog::errc::log_closed), follower_err->what());
+                BOOST_TEST(all.size() == 1u);
+            } else {
+                BOOST_TEST(follower_id == 2u);
+                BOOST_REQUIRE(all.size() == 2u);
+                BOOST_TEST(evtest::note_text(all[1]) == "follower");
+            }
+            // The log is usable again after reopening.
+            BOOST_TEST(log.open(p).events_kept == all.size());
+            BOOST_TEST(!log.poisoned());
+        }
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

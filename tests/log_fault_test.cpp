@@ -1,0 +1,347 @@
+// Failing system calls under the append log: a failed fdatasync poisons the
+// log until it is reopened; a failed or short write is cut back so the file
+// holds only whole lines.
+#include <boost/test/unit_test.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <evlog/file/fault_file.hpp>
+
+#include "support/log_test_util.hpp"
+#include "support/test_events.hpp"
+
+namespace fs = std::filesystem;
+using evlog::file_op;
+using evtest::ec_of;
+using evtest::error_from;
+using evtest::event;
+using evtest::sys_ec;
+
+namespace {
+
+template <class Fsync, class File = evlog::fault_file>
+using fault_log = evlog::basic_append_log<event, Fsync, evlog::repair_truncate_tail, std::mutex, File>;
+
+event note(std::uint64_t id) { return evtest::make_note(id, "note " + std::to_string(id)); }
+
+/// Every way to write to a poisoned log fails with log_poisoned and leaves the file alone.
+template <class Log>
+void check_poisoned(Log& log, const fs::path& p) {
+    BOOST_TEST(log.poisoned());
+    const std::string before = evtest::read_file(p);
+    const auto last = log.last_id();
+    auto a = error_from([&] { log.append(note(last.value_or(0) + 100)); });
+    BOOST_REQUIRE(a.has_value());
+    BOOST_TEST(a->code() == ec_of(evlog::errc::log_poisoned));
+    auto e = evtest::make_note(0, "next");
+    auto b = error_from([&] { log.append_next(e); });
+    BOOST_REQUIRE(b.has_value());
+    BOOST_TEST(b->code() == ec_of(evlog::errc::log_poisoned));
+    auto s = error_from([&] { log.sync(); });
+    BOOST_REQUIRE(s.has_value());
+    BOOST_TEST(s->code() == ec_of(evlog::errc::log_poisoned));
+    BOOST_TEST(evtest::read_file(p) == before);
+    BOOST_TEST(log.last_id() == last);
+}
+
+/// Reopening repairs and the log works again; the report matches the file.
+template <class Log>
+void check_reopen_works(Log& log, const fs::path& p) {
+    log.close();
+    BOOST_TEST(!log.is_open());
+    const std::string bytes = evtest::read_file(p);
+    const auto on_disk = evlog::replay<event, evlog::repair_truncate_tail>(p, [](const event&) {});
+    const auto& rep = log.open(p);
+    BOOST_TEST(!log.poisoned());
+    BOOST_TEST(rep.events_kept == on_disk.events);
+    BOOST_TEST(rep.last_id == on_disk.last_id);
+    BOOST_TEST(rep.bytes_truncated == on_disk.ignored_tail_bytes);
+    BOOST_TEST(rep.end_offset == on_disk.end_offset);
+    BOOST_TEST(log.last_id() == rep.last_id);
+    auto e = evtest::make_note(0, "after reopen");
+    const auto id = log.append_next(e);
+    BOOST_TEST(id == rep.last_id.value_or(0) + 1);
+    log.close();
+    const auto all = evtest::read_all(p);
+    BOOST_REQUIRE(!all.empty());
+    BOOST_TEST(all.back().id == id);
+    BOOST_TEST(evtest::note_text(all.back()) == "after reopen");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(LogFault)
+
+// ------------------------------------------------------------------ failed fdatasync
+
+BOOST_AUTO_TEST_CASE(FailedFdatasyncThrowsAndPoisonsTheLog) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::fault_file ff;
+    fault_log<evlog::fsync_always> log(ff);
+    log.open(p);
+    log.append(note(1));
+    ff.fail_next(file_op::fdatasync, EIO);
+    auto e = error_from([&] { log.append(note(2)); });
+    BOOST_REQUIRE(e.has_value());
+    BOOST_TEST(e->code() == sys_ec(EIO));
+    BOOST_TEST(evtest::what_names(*e, p), e->what());
+    check_poisoned(log, p);
+    // The next fdatasync would succeed, but the log must not try: it stays poisoned.
+    check_poisoned(log, p);
+    BOOST_CHECK_NO_THROW(log.close()); // no fdatasync on a poisoned log, so nothing to fail
+    check_reopen_works(log, p);
+}
+
+BOOST_AUTO_TEST_CASE(FailedFdatasyncInSyncPoisonsTheLog) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::fault_file ff;
+    fault_log<evlog::fsync_never> log(ff);
+    log.open(p);
+    log.append(note(1));
+    ff.fail_next(file_op::fdatasync, EIO);
+    auto e = error_from([&] { log.sync(); });
+    BOOST_REQUIRE(e.has_value());
+    BOOST_TEST(e->code() == sys_ec(EIO));
+    check_poisoned(log, p);
+    const auto syncs = ff.count(file_op::fdatasync);
+    log.close();
+    BOOST_TEST(ff.count(file_op::fdatasync) == syncs); // close does not retry the fdatasync
+    check_reopen_works(log, p);
+}
+
+BOOST_AUTO_TEST_CASE(FailedFdatasyncAtCloseThrowsButCloses) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::fault_file ff;
+    fault_log<evlog::fsync_never> log(ff);
+    log.open(p);
+    log.append(note(1));
+    ff.fail_next(file_op::fdatasync, EIO);
+    auto e = error_from([&] { log.close(); });
+    BOOST_REQUIRE(e.has_value());
+    BOOST_TEST(e->code() == sys_ec(EIO));
+    BOOST_TEST(!log.is_open());
+    // The lock is released: another writer can open it.
+    evlog::append_log<event> other;
+    BOOST_TEST(other.open(p).events_kept == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(FailedGroupFdatasyncFailsTheLeaderAndEveryWaitingFollower) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::gated_file gf;
+    fault_log<evlog::fsync_group, evtest::gated_file> log(gf);
+    log.open(p);
+    log.append(note(1));
+    gf.arm();
+
+    constexpr std::size_t n = 8;
+    std::vector<std::error_code> errors(n);
+    std::vector<int> succeeded(n, 0);
+    std::vector<std::jthread> pool;
+    auto run = [&](std::size_t k) {
+        auto e = evtest::make_note(0, "t" + std::to_string(k));
+        try {
+            log.append_next(e);
+            succeeded[k] = 1;
+        } catch (const evlog::error& err) {
+            errors[k] = err.code();
+        }
+    };
+    pool.emplace_back(run, 0);
+    BOOST_REQUIRE(gf.wait_entered()); // the leader is inside fdatasync
+    for (std::size_t k = 1; k < n; ++k) pool.emplace_back(run, k);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (log.last_id() != std::optional<std::uint64_t>(1 + n) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(1 + n)); // all followers are staged and waiting
+    gf.faults().fail_next(file_op::fdatasync, EIO);
+    gf.release();
+    pool.clear();
+
+    BOOST_TEST(errors[0] == sys_ec(EIO)); // the leader sees the real cause
+    for (std::size_t k = 0; k < n; ++k) {
+        BOOST_TEST(succeeded[k] == 0, "thread " << k << " was told its append is durable");
+        if (k > 0) BOOST_TEST(errors[k] == ec_of(evlog::errc::log_poisoned), "thread " << k);
+    }
+    check_poisoned(log, p);
+    check_reopen_works(log, p);
+}
+
+BOOST_AUTO_TEST_CASE(FailedGroupFdatasyncWithoutContentionPoisons) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::fault_file ff;
+    fault_log<evlog::fsync_group> log(ff);
+    log.open(p);
+    log.append(note(1));
+    ff.fail_next(file_op::fdatasync, EIO);
+    auto e = error_from([&] { log.append(note(2)); });
+    BOOST_REQUIRE(e.has_value());
+    BOOST_TEST(e->code() == sys_ec(EIO));
+    check_poisoned(log, p);
+    check_reopen_works(log, p);
+}
+
+BOOST_AUTO_TEST_CASE(FailedBackgroundFdatasyncPoisonsAnIntervalLog) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::fault_file ff;
+    fault_log<evlog::fsync_interval<20>> log(ff);
+    log.open(p);
+    ff.fail_next(file_op::fdatasync, EIO);
+    log.append(note(1)); // acknowledged before the flush: the flusher's failure comes later
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!log.poisoned() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    BOOST_REQUIRE_MESSAGE(log.poisoned(), "the background flusher's failure did not poison the log");
+    check_poisoned(log, p);
+    check_reopen_works(log, p);
+}
+
+// ------------------------------------------------------------------ failed and short writes
+
+template <class Fsync>
+void short_write_is_cut_back() {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::fault_file ff;
+    fault_log<Fsync> log(ff);
+    log.open(p);
+    log.append(note(1));
+    log.append(note(2));
+    const std::string before = evtest::read_file(p);
+    const auto end = log.end_offset();
+
+    ff.short_write_nth(file_op::write, ff.count(file_op::write) + 1, 10);
+    auto e = error_from([&] { log.append(note(3)); });
+    BOOST_REQUIRE(e.has_value());
+    BOOST_TEST(e->code() == sys_ec(ENOSPC));
+    BOOST_TEST(evtest::read_file(p) == before); // the 10 bytes are gone again
+    BOOST_TEST(log.end_offset() == end);
+    BOOST_TEST(log.last_id() == std::optional<std::uint64_t>(2));
+    BOOST_TEST(!log.poisoned());
+
+    BOOST_TEST(log.append(note(3)) == 3u);
+    log.close();
+    BOOST_TEST(evtest::read_file(p) == evtest::clean_log(3));
+}
+
+BOOST_AUTO_TEST_CASE(ShortWriteIsCutBackAndTheNextAppendSucceeds) {
+    BOOST_TEST_CONTEXT("fsync_always") { short_write_is_cut_back<evlog::fsync_always>(); }
+    BOOST_TEST_CONTEXT("fsync_never") { short_write_is_cut_back<evlog::fsync_never>(); }
+    BOOST_TEST_CONTEXT("fsync_interval") { short_write_is_cut_back<evlog::fsync_interval<1000>>(); }
+}
+
+BOOST_AUTO_TEST_CASE(ShortWriteOfABatchCutsBackTheWholeBatch) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::fault_file ff;
+    fault_log<evlog::fsync_always> log(ff);
+    log.open(p);
+    log.append(note(1));
+    const std::string before = evtest::read_file(p);
+    std::vector<event> batch{note(2), note(3), note(4)};
+    // Enough for the first event and part of the second.
+    ff.short_write_nth(file_op::write, ff.count(file_op::write) + 1, evtest::note_line(2).size() + 7);
+    BOOST_CHECK_THROW(log.append(std::span<const event>(batch)), evlog::error);
+    BOOST_TEST(evtest::read_file(p) == before);
+    BOOST_TEST(log.last_id() == std::optional<std::uint64_t>(1));
+    BOOST_TEST(log.append(std::span<const event>(batch)) == 4u);
+    BOOST_TEST(evtest::read_file(p) == evtest::clean_log(4));
+}
+
+BOOST_AUTO_TEST_CASE(EnospcWriteIsCutBackAndTheNextAppendSucceeds) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::fault_file ff;
+    fault_log<evlog::fsync_always> log(ff);
+    log.open(p);
+    log.append(note(1));
+    const std::string before = evtest::read_file(p);
+    const auto syncs = ff.count(file_op::fdatasync);
+    ff.fail_next(file_op::write, ENOSPC);
+    auto e = error_from([&] { log.append(note(2)); });
+    BOOST_REQUIRE(e.has_value());
+    BOOST_TEST(e->code() == sys_ec(ENOSPC));
+    BOOST_TEST(evtest::what_names(*e, p), e->what());
+    BOOST_TEST(evtest::read_file(p) == before);
+    BOOST_TEST(ff.count(file_op::fdatasync) == syncs); // nothing written, nothing to sync
+    BOOST_TEST(!log.poisoned());
+    BOOST_TEST(log.append(note(2)) == 2u);
+    BOOST_TEST(evtest::read_file(p) == evtest::clean_log(2));
+}
+
+BOOST_AUTO_TEST_CASE(ShortWriteAfterAMissingNewlineKeepsTheNewlinePending) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    std::string bytes = evtest::clean_log(1);
+    bytes.pop_back();
+    evtest::write_file(p, bytes);
+    evlog::fault_file ff;
+    fault_log<evlog::fsync_always> log(ff);
+    log.open(p);
+    // Only the '\n' the log owed reaches the file; it is cut back with the rest.
+    ff.short_write_nth(file_op::write, ff.count(file_op::write) + 1, 1);
+    BOOST_CHECK_THROW(log.append(note(2)), evlog::error);
+    BOOST_TEST(evtest::read_file(p) == bytes);
+    BOOST_TEST(log.append(note(2)) == 2u);
+    log.close();
+    BOOST_TEST(evtest::read_file(p) == evtest::clean_log(2));
+}
+
+BOOST_AUTO_TEST_CASE(FailedTruncateAfterAFailedWritePoisonsTheLog) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::fault_file ff;
+    fault_log<evlog::fsync_always> log(ff);
+    log.open(p);
+    log.append(note(1));
+    const std::string before = evtest::read_file(p);
+    ff.short_write_nth(file_op::write, ff.count(file_op::write) + 1, 10);
+    ff.fail_next(file_op::ftruncate, EIO);
+    auto e = error_from([&] { log.append(note(2)); });
+    BOOST_REQUIRE(e.has_value());
+    BOOST_TEST(evtest::read_file(p) == before + evtest::note_line(2).substr(0, 10)); // the torn bytes stayed
+    check_poisoned(log, p);
+
+    // Reopening cuts the torn bytes and the log continues.
+    log.close();
+    const auto& rep = log.open(p);
+    BOOST_TEST(rep.bytes_truncated == 10u);
+    BOOST_TEST(evtest::read_file(p) == before);
+    BOOST_TEST(log.append(note(2)) == 2u);
+    log.close();
+    BOOST_TEST(evtest::read_file(p) == evtest::clean_log(2));
+}
+
+BOOST_AUTO_TEST_CASE(FailedGroupWriteIsCutBackAndPoisons) {
+    // In group commit a failed write spends the ids of everyone in the batch: the log refuses
+    // further writes until reopened, and the file holds only whole lines.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::fault_file ff;
+    fault_log<evlog::fsync_group> log(ff);
+    log.open(p);
+    log.append(note(1));
+    const std::string before = evtest::read_file(p);
+    ff.short_write_nth(file_op::write, ff.count(file_op::write) + 1, 10);
+    auto e = error_from([&] { log.append(note(2)); });
+    BOOST_REQUIRE(e.has_value());
+    BOOST_TEST(e->code() == sys_ec(ENOSPC));
+    BOOST_TEST(evtest::read_file(p) == before);
+    check_poisoned(log, p);
+    check_reopen_works(log, p);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
