@@ -43,7 +43,7 @@ BOOST_AUTO_TEST_CASE(InstalledHeadersAppendReopenAndReplay) {
     }
     std::vector<std::string> names;
     auto report = evlog::replay<consumer::event>(dir / "events.jsonl", [&](const consumer::event& e) {
-        BOOST_TEST(e.stream == stream);
+        BOOST_TEST((e.stream == stream));
         names.push_back(std::get<consumer::greeted>(e.payload).name);
     });
     fs::remove_all(dir);

@@ -10,7 +10,7 @@
 
 #include <evlog/version.hpp>
 
-#include "../common/round_trip.hpp"
+#include "round_trip.hpp" // copied beside main.cpp by run.sh
 
 BOOST_AUTO_TEST_CASE(VersionHeaderIsInstalled) {
     BOOST_TEST(!std::string_view(evlog::version).empty());

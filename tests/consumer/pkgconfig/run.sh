@@ -34,7 +34,7 @@ cflags=$(pkg-config "${pcflags[@]}" --cflags evlog)
 libs=$(pkg-config "${pcflags[@]}" --libs evlog)
 echo "[consumer/pkgconfig] pkg-config --cflags --libs evlog: $cflags $libs"
 
-cp "$here/main.cpp" "$work/main.cpp"
+cp "$here/main.cpp" "$here/../common/round_trip.hpp" "$work/"
 read -ra extra <<<"${CONSUMER_CXXFLAGS:--Wall -Wextra -Werror}"
 # shellcheck disable=SC2086  # word splitting of pkg-config output is intended
 (cd "$work" && "${CXX:-c++}" -std=c++20 "${extra[@]}" -DBOOST_TEST_DYN_LINK $cflags \

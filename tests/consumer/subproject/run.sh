@@ -14,7 +14,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 
 rm -rf "$work"; mkdir -p "$work/src/subprojects"; work=$(realpath "$work")
-cp "$here/meson.build" "$here/main.cpp" "$work/src/"
+cp "$here/meson.build" "$here/main.cpp" "$here/../common/round_trip.hpp" "$work/src/"
 ln -s "$repo" "$work/src/subprojects/evlog"
 
 read -ra margs <<<"${EVLOG_CONSUMER_MESON_ARGS:-}"
