@@ -647,8 +647,9 @@ BOOST_AUTO_TEST_CASE(InvalidUlidInStreamIdIsABadLine) {
 }
 
 BOOST_AUTO_TEST_CASE(DecreasingEventIdIsABadLine) {
-    const std::string bytes = line_n(1) + line_n(5) + line_n(3) + line_n(6);
-    const std::uint64_t off = (line_n(1) + line_n(5)).size();
+    // 3 fits neither after 6 nor after 5 (the line before 6): the 3 is the bad line.
+    const std::string bytes = line_n(1) + line_n(5) + line_n(6) + line_n(3) + line_n(7);
+    const std::uint64_t off = (line_n(1) + line_n(5) + line_n(6)).size();
     for (via how : both_ways) {
         BOOST_TEST_CONTEXT(name(how)) {
             evtest::temp_dir d;
@@ -657,24 +658,48 @@ BOOST_AUTO_TEST_CASE(DecreasingEventIdIsABadLine) {
             auto e = error_from([&] { run_repair<evlog::repair_strict>(how, p); });
             BOOST_REQUIRE(e.has_value());
             BOOST_TEST(e->code() == ec_of(evlog::errc::id_not_increasing));
-            check_where(*e, p, 3, off);
+            check_where(*e, p, 4, off);
             BOOST_TEST(evtest::read_file(p) == bytes);
 
             const auto rep = run_repair<evlog::repair_skip>(how, p);
             BOOST_REQUIRE(rep.skipped.size() == 1u);
-            BOOST_TEST(rep.skipped[0].line == 3u);
+            BOOST_TEST(rep.skipped[0].line == 4u);
             BOOST_TEST(rep.skipped[0].offset == off);
             BOOST_TEST(rep.skipped[0].reason == ec_of(evlog::errc::id_not_increasing));
-            BOOST_TEST(rep.events_kept == 3u);
-            BOOST_TEST(rep.last_id == std::optional<std::uint64_t>(6));
+            BOOST_TEST(rep.events_kept == 4u);
+            BOOST_TEST(rep.last_id == std::optional<std::uint64_t>(7));
             BOOST_TEST(evtest::read_file(p) == bytes);
 
             std::vector<std::uint64_t> seen;
             const auto rr = evlog::replay<event, evlog::repair_skip>(p, [&](const event& ev) { seen.push_back(ev.id); });
             BOOST_TEST(rr.skipped == 1u);
-            BOOST_TEST(seen == (std::vector<std::uint64_t>{1, 5, 6}), boost::test_tools::per_element());
+            BOOST_TEST(seen == (std::vector<std::uint64_t>{1, 5, 6, 7}), boost::test_tools::per_element());
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(SingleOutlierIdIsTheBadLineNotEverythingAfterIt) {
+    // 1000 breaks the sequence 1, 2, 3, 4: blaming the lines after it would
+    // throw away every later event.
+    const std::string bytes = line_n(1) + line_n(2) + line_n(1000) + line_n(3) + line_n(4);
+    const std::uint64_t off = (line_n(1) + line_n(2)).size();
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::write_file(p, bytes);
+    auto e = error_from([&] { evlog::repair<event, evlog::repair_truncate_tail>(p); });
+    BOOST_REQUIRE(e.has_value());
+    BOOST_TEST(e->code() == ec_of(evlog::errc::mid_file_corruption));
+    check_where(*e, p, 3, off);
+    BOOST_TEST(evtest::read_file(p) == bytes);
+
+    const auto rep = evlog::repair<event, evlog::repair_quarantine>(p);
+    BOOST_REQUIRE(rep.quarantined.size() == 1u);
+    BOOST_TEST(rep.quarantined[0].line == 3u);
+    BOOST_TEST(rep.quarantined[0].reason == ec_of(evlog::errc::id_not_increasing));
+    BOOST_TEST(evtest::read_file(p) == line_n(1) + line_n(2) + line_n(3) + line_n(4));
+    const auto q = parse_quarantine(evtest::read_file(qpath(p)));
+    BOOST_REQUIRE(q.size() == 1u);
+    BOOST_TEST(q[0].bytes == line_n(1000));
 }
 
 BOOST_AUTO_TEST_CASE(DuplicateEventIdIsABadLine) {
