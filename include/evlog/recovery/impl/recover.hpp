@@ -62,7 +62,12 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
     recovery_result<typename C::state_type> out;
     auto& rep = out.report;
     detail::stopwatch clock;
-    if (!opt.stream) opt.stream = ulid::parse(paths.dir.filename().string());
+    if (!opt.stream) {
+        // "specs/01J…/" names its stream too: drop the trailing slash first.
+        auto dir = paths.dir.lexically_normal();
+        if (!dir.has_filename()) dir = dir.parent_path();
+        opt.stream = ulid::parse(dir.filename().string());
+    }
 
     // 1. The newest snapshot that loads.
     typename C::snapshot_store_type store(paths.snapshots());

@@ -1,0 +1,206 @@
+// The spec store's index.db: the Go daemon's SQLite schema as an
+// evlog::sqlite_index projection, its two list queries, and the recovery
+// config that keeps index.db in step with the log.
+//
+//   specs(spec_id, title, one_liner, goal, updated_at)
+//   cards(card_id, spec_id, card_type, title, body, lane, sort_order,
+//         created_by, updated_at)
+//   meta(key, value)                         -- key 'last_event_id'
+//
+// Times in the index are RFC 3339 in whole seconds (`2026-01-15T10:00:37Z`),
+// as the Go code writes them; the log and snapshots keep nanoseconds.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <evlog/core/time.hpp>
+#include <evlog/core/ulid.hpp>
+#include <evlog/spec/payloads.hpp>
+#include <evlog/spec/store.hpp>
+#include <evlog/spec/types.hpp>
+#include <evlog/sqlite/connection.hpp>
+#include <evlog/sqlite/sqlite_index.hpp>
+
+namespace evlog::spec {
+
+/// A time as the index stores it: RFC 3339, UTC, the fraction cut off.
+inline std::string index_time(const timestamp& t) {
+    std::string s = t.str();
+    if (auto dot = s.find('.'); dot != std::string::npos) s.erase(dot, s.size() - 1 - dot);
+    return s;
+}
+
+/// How each spec event changes the index rows. Card events (and the
+/// inverse events of UndoApplied) follow the reducer's rules, so the rows
+/// always equal the folded state's cards: an event naming a missing card
+/// changes nothing, and a CardUpdated body that is null clears it.
+struct spec_projection {
+    using event_type = spec_event;
+
+    static std::vector<std::string_view> migrations() {
+        // IF NOT EXISTS: an index.db written by the Go daemon has these
+        // tables already (and user_version 0).
+        return {
+            "CREATE TABLE IF NOT EXISTS specs(spec_id TEXT PRIMARY KEY, title TEXT NOT NULL, "
+            "one_liner TEXT NOT NULL, goal TEXT NOT NULL, updated_at TEXT NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS cards(card_id TEXT PRIMARY KEY, spec_id TEXT NOT NULL, "
+            "card_type TEXT NOT NULL, title TEXT NOT NULL, body TEXT, lane TEXT NOT NULL, "
+            "sort_order REAL NOT NULL, created_by TEXT NOT NULL, updated_at TEXT NOT NULL);"
+            "CREATE INDEX IF NOT EXISTS cards_by_spec ON cards(spec_id, sort_order, card_id);",
+        };
+    }
+
+    static void apply(sqlite::connection& db, const event_type& e) { std::visit(row_writer{db, e}, e.payload); }
+
+    static void clear(sqlite::connection& db) {
+        db.exec("DELETE FROM cards");
+        db.exec("DELETE FROM specs");
+    }
+
+private:
+    struct row_writer {
+        sqlite::connection& db;
+        const event_type& e;
+
+        void operator()(const spec_created& p) const {
+            db.cached("INSERT OR REPLACE INTO specs(spec_id, title, one_liner, goal, updated_at) "
+                      "VALUES(?1, ?2, ?3, ?4, ?5)")
+                .bind(1, e.stream.str())
+                .bind(2, p.title)
+                .bind(3, p.one_liner)
+                .bind(4, p.goal)
+                .bind(5, index_time(e.time))
+                .run();
+        }
+        void operator()(const spec_core_updated& p) const {
+            db.cached("UPDATE specs SET title = COALESCE(?2, title), one_liner = COALESCE(?3, one_liner), "
+                      "goal = COALESCE(?4, goal), updated_at = ?5 WHERE spec_id = ?1")
+                .bind(1, e.stream.str())
+                .bind(2, opt(p.title))
+                .bind(3, opt(p.one_liner))
+                .bind(4, opt(p.goal))
+                .bind(5, index_time(e.time))
+                .run();
+        }
+        void operator()(const card_created& p) const { card_op(p); }
+        void operator()(const card_updated& p) const { card_op(p); }
+        void operator()(const card_moved& p) const { card_op(p); }
+        void operator()(const card_deleted& p) const { card_op(p); }
+        void operator()(const undo_applied& p) const {
+            for (const auto& inv : p.inverse_events)
+                std::visit([this](const auto& op) { card_op(op); }, inv.payload);
+        }
+        template <class P>
+        void operator()(const P&) const {} // no rows: transcript, questions, agent steps, unknown
+
+        static std::optional<std::string_view> opt(const json::patch<std::string>& p) {
+            return p.has_value() ? std::optional<std::string_view>(p.value()) : std::nullopt;
+        }
+
+        void card_op(const card_created& p) const {
+            const card& c = p.card;
+            db.cached("INSERT OR REPLACE INTO cards(card_id, spec_id, card_type, title, body, lane, sort_order, "
+                      "created_by, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+                .bind(1, c.card_id.str())
+                .bind(2, e.stream.str())
+                .bind(3, c.card_type)
+                .bind(4, c.title)
+                .bind(5, c.body)
+                .bind(6, c.lane)
+                .bind(7, c.order)
+                .bind(8, c.created_by)
+                .bind(9, index_time(c.updated_at))
+                .run();
+        }
+        void card_op(const card_updated& p) const {
+            // ?5 says whether the body is in the event: null in ?6 then clears it.
+            db.cached("UPDATE cards SET title = COALESCE(?2, title), card_type = COALESCE(?3, card_type), "
+                      "updated_at = ?4, body = CASE WHEN ?5 THEN ?6 ELSE body END WHERE card_id = ?1")
+                .bind(1, p.card_id.str())
+                .bind(2, opt(p.title))
+                .bind(3, opt(p.card_type))
+                .bind(4, index_time(e.time))
+                .bind(5, std::int64_t{p.body.absent() ? 0 : 1})
+                .bind(6, opt(p.body))
+                .run();
+        }
+        void card_op(const card_moved& p) const {
+            db.cached("UPDATE cards SET lane = ?2, sort_order = ?3, updated_at = ?4 WHERE card_id = ?1")
+                .bind(1, p.card_id.str())
+                .bind(2, p.lane)
+                .bind(3, p.order)
+                .bind(4, index_time(e.time))
+                .run();
+        }
+        void card_op(const card_deleted& p) const {
+            db.cached("DELETE FROM cards WHERE card_id = ?1").bind(1, p.card_id.str()).run();
+        }
+        void card_op(const unknown_payload&) const {}
+    };
+};
+
+/// index.db of one spec.
+using spec_index = sqlite::sqlite_index<spec_projection>;
+
+namespace detail {
+struct open_spec_index {
+    spec_index operator()(const stream_paths& p) const { return spec_index(p.index()); }
+};
+} // namespace detail
+
+/// Recovery that keeps index.db in step (the Go RecoverSpec).
+template <class RepairPolicy = repair_truncate_tail>
+using recovery_config = basic_recovery_config<RepairPolicy, spec_index, detail::open_spec_index>;
+
+/// Every spec row, newest `updated_at` first (ties by spec_id), as JSON
+/// objects keyed by column name, as the Go ListSpecs returns them.
+inline boost::json::array list_specs(sqlite::connection& db) {
+    boost::json::array out;
+    auto& st = db.cached("SELECT spec_id, title, one_liner, goal, updated_at FROM specs "
+                         "ORDER BY updated_at DESC, spec_id");
+    while (st.step()) {
+        boost::json::object o;
+        o["spec_id"] = st.column_text(0);
+        o["title"] = st.column_text(1);
+        o["one_liner"] = st.column_text(2);
+        o["goal"] = st.column_text(3);
+        o["updated_at"] = st.column_text(4);
+        out.push_back(std::move(o));
+    }
+    st.reset();
+    return out;
+}
+
+/// The cards of one spec by `sort_order`, ties by card_id. A cleared body is null.
+inline boost::json::array list_cards(sqlite::connection& db, const ulid& spec) {
+    boost::json::array out;
+    auto& st = db.cached("SELECT card_id, spec_id, card_type, title, body, lane, sort_order, created_by, "
+                         "updated_at FROM cards WHERE spec_id = ?1 ORDER BY sort_order, card_id");
+    st.bind(1, spec.str());
+    while (st.step()) {
+        boost::json::object o;
+        o["card_id"] = st.column_text(0);
+        o["spec_id"] = st.column_text(1);
+        o["card_type"] = st.column_text(2);
+        o["title"] = st.column_text(3);
+        if (st.column_is_null(4))
+            o["body"] = nullptr;
+        else
+            o["body"] = st.column_text(4);
+        o["lane"] = st.column_text(5);
+        o["sort_order"] = detail::number_like_go(st.column_double(6));
+        o["created_by"] = st.column_text(7);
+        o["updated_at"] = st.column_text(8);
+        out.push_back(std::move(o));
+    }
+    st.reset();
+    return out;
+}
+
+} // namespace evlog::spec
