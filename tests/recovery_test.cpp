@@ -288,6 +288,20 @@ BOOST_AUTO_TEST_CASE(ForeignStreamEventsAreSkippedAndCounted) {
     BOOST_TEST(idx.rows().size() == 7u); // the index never sees them either
 }
 
+BOOST_AUTO_TEST_CASE(ForeignStreamEventsAreSkippedWhenDirIsGivenWithTrailingSlash) {
+    // "specs/01J…/" from a shell's tab completion still names the stream.
+    stream_fixture fx(0);
+    std::string bytes;
+    for (std::uint64_t i = 1; i <= 4; ++i)
+        bytes += evtest::line_of(evtest::make_note(i, "n", i % 2 == 0 ? evtest::stream_b : evtest::stream_a));
+    evtest::write_file(fx.paths.log(), bytes);
+    ids_index idx;
+    evlog::stream_paths slashed{fx.paths.dir.string() + "/"};
+    auto r = evlog::recover<config>(slashed, idx);
+    BOOST_TEST(r.report.foreign_events == 2u);
+    BOOST_TEST(r.state.notes.size() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(UnknownPayloadEventsReachTheFoldAndAreCounted) {
     stream_fixture fx(3);
     std::string extra = R"({"event_id":4,"stream_id":")" + evtest::stream_a.str() +

@@ -8,6 +8,7 @@ EVLOG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 EVLOG_DEBIAN_PACKAGES=(
   meson ninja-build g++ pkg-config python3
   libboost-json1.81-dev libboost-test1.81-dev libsqlite3-dev
+  librocksdb-dev   # the benchmark harness's rocksdb subject
 )
 
 evlog_log() { printf '==> %s\n' "$*" >&2; }
