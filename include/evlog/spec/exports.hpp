@@ -53,8 +53,36 @@ inline std::vector<std::string> all_lanes(const spec_state& s) {
     return lanes;
 }
 
-/// A JSON string literal, which is also a valid YAML double-quoted scalar.
-inline std::string yaml_quoted(std::string_view s) { return boost::json::serialize(boost::json::string(s)); }
+/// A JSON string literal made a valid YAML double-quoted scalar: YAML
+/// forbids DEL and the C1 controls raw even inside quotes, and YAML 1.1
+/// readers take NEL (U+0085), U+2028 and U+2029 for line breaks, so those
+/// are written as \uXXXX escapes, which both languages read alike.
+inline std::string yaml_quoted(std::string_view s) {
+    const std::string json = boost::json::serialize(boost::json::string(s));
+    std::string out;
+    out.reserve(json.size());
+    const auto escape = [&](unsigned cp) {
+        constexpr char hex[] = "0123456789ABCDEF";
+        out += "\\u";
+        for (int shift = 12; shift >= 0; shift -= 4) out += hex[(cp >> shift) & 0xF];
+    };
+    const auto byte = [&](std::size_t i) { return i < json.size() ? static_cast<unsigned char>(json[i]) : 0u; };
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        const unsigned b = byte(i);
+        if (b == 0x7F) {
+            escape(0x7F);
+        } else if (b == 0xC2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9F) { // U+0080..U+009F
+            escape(byte(i + 1));
+            i += 1;
+        } else if (b == 0xE2 && byte(i + 1) == 0x80 && (byte(i + 2) == 0xA8 || byte(i + 2) == 0xA9)) {
+            escape(0x2028 + (byte(i + 2) - 0xA8));
+            i += 2;
+        } else {
+            out += json[i];
+        }
+    }
+    return out;
+}
 
 inline std::string dot_quoted(std::string_view s) {
     std::string out = "\"";
