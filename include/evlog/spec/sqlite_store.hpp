@@ -177,11 +177,15 @@ inline boost::json::array list_specs(sqlite::connection& db) {
     return out;
 }
 
-/// The cards of one spec by `sort_order`, ties by card_id. A cleared body is null.
+/// The cards of one spec by `sort_order`, ties in the order their rows were
+/// inserted (rowid), as the Go ListCards returns them: its fixtures list
+/// cards of equal order in the order they were created, not by card_id.
+/// Rebuilding from the log inserts in log order, so the order is the same
+/// however the index was built. A cleared body is null.
 inline boost::json::array list_cards(sqlite::connection& db, const ulid& spec) {
     boost::json::array out;
     auto& st = db.cached("SELECT card_id, spec_id, card_type, title, body, lane, sort_order, created_by, "
-                         "updated_at FROM cards WHERE spec_id = ?1 ORDER BY sort_order, card_id");
+                         "updated_at FROM cards WHERE spec_id = ?1 ORDER BY sort_order, rowid");
     st.bind(1, spec.str());
     while (st.step()) {
         boost::json::object o;
