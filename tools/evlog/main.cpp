@@ -51,7 +51,7 @@ const command commands[] = {
     {"specs", cmd_specs, {}, "specs HOME",
      "Prints the specs under HOME/specs as a JSON array from each spec's index, newest first."},
     {"cards", cmd_cards, {}, "cards SPEC_DIR",
-     "Prints the spec's cards as a JSON array from its index, by sort_order then card_id."},
+     "Prints the spec's cards as a JSON array from its index, by sort_order, ties in creation order\n(as the Go daemon lists them)."},
     {"export", cmd_export, {"format"}, "export SPEC_DIR [--format md|yaml|dot|all]",
      "Writes exports/spec.md, spec.yaml and/or spec.dot (default all) after recovering."},
 };
