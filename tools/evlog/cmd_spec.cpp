@@ -45,8 +45,12 @@ std::filesystem::path spec_dir_arg(const args& a, evlog::ulid* id = nullptr) {
     if (!std::filesystem::is_directory(dir))
         throw evlog::error(std::make_error_code(std::errc::no_such_file_or_directory),
                            dir.string() + ": not a directory");
-    auto name = std::filesystem::absolute(dir).lexically_normal().filename().string();
-    auto u = spec::storage_manager::parse_stream_name(name);
+    auto abs = std::filesystem::absolute(dir).lexically_normal();
+    if (!abs.has_filename()) abs = abs.parent_path(); // "." normalizes to "/…/ULID/"
+    auto u = spec::storage_manager::parse_stream_name(abs.filename().string());
+    // Recovery names the stream by the path's last component: "." or ".."
+    // would name none, so hand it the absolute path instead.
+    if (dir.filename() == "." || dir.filename() == "..") dir = abs;
     if (id) *id = u;
     return dir;
 }
