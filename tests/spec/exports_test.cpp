@@ -398,6 +398,19 @@ BOOST_AUTO_TEST_CASE(YamlTitleWithQuoteNewlineColonStaysOneScalar) {
 // YAML forbids some characters even inside quotes (DEL, C1 controls): a
 // strict parser refuses the whole document unless they are escaped. NEL,
 // U+2028 and U+2029 raw would be read as line breaks by YAML 1.1 readers.
+BOOST_AUTO_TEST_CASE(YamlOrderIsANumberForYaml11ReadersToo) {
+    // YAML 1.1 (PyYAML) reads "5E-1" and "1e+20" as strings: the mantissa needs a '.'.
+    using evlog::spec::detail::yaml_number;
+    BOOST_TEST(yaml_number(0.5) == "0.5");
+    BOOST_TEST(yaml_number(-3.25) == "-3.25");
+    BOOST_TEST(yaml_number(2.0) == "2");
+    BOOST_TEST(yaml_number(1e20) == "1.0e+20");
+    BOOST_TEST(yaml_number(1.5e-7) == "1.5e-07");
+    const std::regex yaml11_float(R"(^[-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?$)");
+    for (double d : {0.5, -3.25, 1e20, 1.5e-7, 123.456})
+        BOOST_TEST(std::regex_match(yaml_number(d), yaml11_float), yaml_number(d));
+}
+
 BOOST_AUTO_TEST_CASE(YamlEscapesCharactersYamlForbidsRaw) {
     for (const char* text : {"\x7f", "\xc2\x80", "\xc2\x85", "\xc2\x9b", "\xc2\x9f", "\xe2\x80\xa8", "\xe2\x80\xa9", "\x01",
                              "\x1b"}) {

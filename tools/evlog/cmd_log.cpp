@@ -86,7 +86,7 @@ int run_repair(const std::filesystem::path& path) {
         r = evlog::repair<spec_event, Policy>(path);
     } catch (const evlog::error& e) {
         if (e.code().category() == std::system_category()) throw;
-        std::fprintf(stderr, "evlog repair: %s\nthe file was not changed\n", e.what());
+        std::fprintf(stderr, "evlog repair: %s\n", e.what()); // the error says the file is untouched
         return bad_data;
     }
     std::printf("{\"kept\":%llu,\"truncated_bytes\":%llu,\"quarantined\":%zu,\"quarantine_file\":%s}\n",

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -84,6 +86,21 @@ inline std::string yaml_quoted(std::string_view s) {
     return out;
 }
 
+/// A float as YAML 1.1 and 1.2 readers both take it for a number: whole
+/// values as integers, others in shortest round-trip form with a '.' in
+/// the mantissa (YAML 1.1 reads "5E-1" or "1e+20" as strings).
+inline std::string yaml_number(double d) {
+    if (std::isnan(d)) return ".nan";
+    if (std::isinf(d)) return d < 0 ? "-.inf" : ".inf";
+    if (auto v = number_like_go(d); v.is_int64()) return std::to_string(v.get_int64());
+    char buf[64];
+    auto res = std::to_chars(buf, buf + sizeof buf, d);
+    std::string s(buf, res.ptr);
+    const auto e = s.find_first_of("eE");
+    if (s.find('.') == std::string::npos) s.insert(e == std::string::npos ? s.size() : e, ".0");
+    return s;
+}
+
 inline std::string dot_quoted(std::string_view s) {
     std::string out = "\"";
     for (char ch : s) {
@@ -151,7 +168,7 @@ inline std::string render_yaml(const spec_state& s) {
             out += "        card_type: " + quoted(k->card_type) + "\n";
             out += "        title: " + quoted(k->title) + "\n";
             out += "        body: " + (k->body ? quoted(*k->body) : std::string("null")) + "\n";
-            out += "        order: " + boost::json::serialize(detail::number_like_go(k->order)) + "\n";
+            out += "        order: " + detail::yaml_number(k->order) + "\n";
             out += "        refs: [";
             for (std::size_t i = 0; i < k->refs.size(); ++i) out += (i ? ", " : "") + quoted(k->refs[i]);
             out += "]\n";
