@@ -65,11 +65,20 @@ std::uint64_t feed_index(I& idx, Source& source, std::size_t batch_size, std::op
 /// batch throws, the exception propagates and the index holds a consistent
 /// prefix of the events (rows and last id agree), so catch_up_index can
 /// continue from there. Buffered events not yet applied are dropped.
+///
+/// An index that offers `rebuild_from(source)` (sqlite_index over a
+/// folding_projection) rebuilds itself instead: it folds every event into
+/// its rows in memory and writes them in one transaction, so the rebuild
+/// is atomic and memory is bounded by the rows; batch_size is then unused.
 template <event_index I, class Source>
 void rebuild_index(I& idx, Source&& source, std::size_t batch_size = default_rebuild_batch_size) {
     detail::check_batch_size(batch_size);
-    idx.reset();
-    detail::feed_index(idx, source, batch_size, std::nullopt);
+    if constexpr (requires { idx.rebuild_from(source); }) {
+        idx.rebuild_from(source);
+    } else {
+        idx.reset();
+        detail::feed_index(idx, source, batch_size, std::nullopt);
+    }
 }
 
 /// Applies the events of `source` whose id is above idx.last_event_id(),

@@ -11,8 +11,14 @@
 // as the Go code writes them; the log and snapshots keep nanoseconds.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -63,20 +69,136 @@ struct spec_projection {
         db.exec("DELETE FROM specs");
     }
 
+    // A full rebuild (sqlite::folding_projection): the events folded into
+    // the rows they leave, by the same rules as apply() and its SQL, then
+    // written once. Cards are written in the order of their last INSERT
+    // OR REPLACE, which is the rowid order list_cards sorts ties by.
+
+    struct spec_row {
+        std::string title, one_liner, goal, updated_at;
+    };
+    struct card_row {
+        std::string spec_id, card_type, title;
+        std::optional<std::string> body;
+        std::string lane;
+        double sort_order = 0;
+        std::string created_by, updated_at;
+        std::uint64_t inserted = 0; ///< when it was last (re)inserted: its rowid order
+    };
+    struct rows_type {
+        std::map<std::string, spec_row> specs;
+        std::unordered_map<ulid, card_row> cards;
+        std::uint64_t inserts = 0;
+    };
+
+    static void fold(rows_type& rows, const event_type& e) { std::visit(row_folder{rows, e}, e.payload); }
+
+    static void write(sqlite::connection& db, const rows_type& rows) {
+        for (const auto& [id, r] : rows.specs)
+            insert_spec(db, id, r.title, r.one_liner, r.goal, r.updated_at);
+        std::vector<std::pair<const ulid*, const card_row*>> order;
+        order.reserve(rows.cards.size());
+        for (const auto& [id, r] : rows.cards) order.emplace_back(&id, &r);
+        std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second->inserted < b.second->inserted; });
+        for (const auto& [id, r] : order)
+            insert_card(db, *id, r->spec_id, r->card_type, r->title, r->body, r->lane, r->sort_order, r->created_by,
+                        r->updated_at);
+    }
+
 private:
+    static void insert_spec(sqlite::connection& db, std::string_view spec_id, std::string_view title,
+                            std::string_view one_liner, std::string_view goal, std::string_view updated_at) {
+        db.cached("INSERT OR REPLACE INTO specs(spec_id, title, one_liner, goal, updated_at) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5)")
+            .bind(1, spec_id)
+            .bind(2, title)
+            .bind(3, one_liner)
+            .bind(4, goal)
+            .bind(5, updated_at)
+            .run();
+    }
+
+    static void insert_card(sqlite::connection& db, const ulid& card_id, std::string_view spec_id,
+                            std::string_view card_type, std::string_view title, const std::optional<std::string>& body,
+                            std::string_view lane, double sort_order, std::string_view created_by,
+                            std::string_view updated_at) {
+        char id[26];
+        card_id.write(id);
+        db.cached("INSERT OR REPLACE INTO cards(card_id, spec_id, card_type, title, body, lane, sort_order, "
+                  "created_by, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+            .bind(1, std::string_view(id, 26))
+            .bind(2, spec_id)
+            .bind(3, card_type)
+            .bind(4, title)
+            .bind(5, body)
+            .bind(6, lane)
+            .bind(7, sort_order)
+            .bind(8, created_by)
+            .bind(9, updated_at)
+            .run();
+    }
+
+    /// apply()'s rules on rows in memory.
+    struct row_folder {
+        rows_type& rows;
+        const event_type& e;
+
+        void operator()(const spec_created& p) const {
+            rows.specs[e.stream.str()] = {p.title, p.one_liner, p.goal, index_time(e.time)};
+        }
+        void operator()(const spec_core_updated& p) const {
+            auto it = rows.specs.find(e.stream.str());
+            if (it == rows.specs.end()) return;
+            if (p.title.has_value()) it->second.title = p.title.value();
+            if (p.one_liner.has_value()) it->second.one_liner = p.one_liner.value();
+            if (p.goal.has_value()) it->second.goal = p.goal.value();
+            it->second.updated_at = index_time(e.time);
+        }
+        void operator()(const card_created& p) const { card_op(p); }
+        void operator()(const card_updated& p) const { card_op(p); }
+        void operator()(const card_moved& p) const { card_op(p); }
+        void operator()(const card_deleted& p) const { card_op(p); }
+        void operator()(const undo_applied& p) const {
+            for (const auto& inv : p.inverse_events)
+                std::visit([this](const auto& op) { card_op(op); }, inv.payload);
+        }
+        template <class P>
+        void operator()(const P&) const {}
+
+        card_row* find(const ulid& id) const {
+            auto it = rows.cards.find(id);
+            return it == rows.cards.end() ? nullptr : &it->second;
+        }
+        void card_op(const card_created& p) const {
+            const card& c = p.card;
+            rows.cards[c.card_id] = {e.stream.str(), c.card_type, c.title, c.body, c.lane, c.order,
+                                     c.created_by, index_time(c.updated_at), ++rows.inserts};
+        }
+        void card_op(const card_updated& p) const {
+            card_row* r = find(p.card_id);
+            if (!r) return;
+            if (p.title.has_value()) r->title = p.title.value();
+            if (p.card_type.has_value()) r->card_type = p.card_type.value();
+            r->updated_at = index_time(e.time);
+            if (!p.body.absent()) r->body = p.body.has_value() ? std::optional<std::string>(p.body.value()) : std::nullopt;
+        }
+        void card_op(const card_moved& p) const {
+            card_row* r = find(p.card_id);
+            if (!r) return;
+            r->lane = p.lane;
+            r->sort_order = p.order;
+            r->updated_at = index_time(e.time);
+        }
+        void card_op(const card_deleted& p) const { rows.cards.erase(p.card_id); }
+        void card_op(const unknown_payload&) const {}
+    };
+
     struct row_writer {
         sqlite::connection& db;
         const event_type& e;
 
         void operator()(const spec_created& p) const {
-            db.cached("INSERT OR REPLACE INTO specs(spec_id, title, one_liner, goal, updated_at) "
-                      "VALUES(?1, ?2, ?3, ?4, ?5)")
-                .bind(1, e.stream.str())
-                .bind(2, p.title)
-                .bind(3, p.one_liner)
-                .bind(4, p.goal)
-                .bind(5, index_time(e.time))
-                .run();
+            insert_spec(db, e.stream.str(), p.title, p.one_liner, p.goal, index_time(e.time));
         }
         void operator()(const spec_core_updated& p) const {
             db.cached("UPDATE specs SET title = COALESCE(?2, title), one_liner = COALESCE(?3, one_liner), "
@@ -105,18 +227,8 @@ private:
 
         void card_op(const card_created& p) const {
             const card& c = p.card;
-            db.cached("INSERT OR REPLACE INTO cards(card_id, spec_id, card_type, title, body, lane, sort_order, "
-                      "created_by, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
-                .bind(1, c.card_id.str())
-                .bind(2, e.stream.str())
-                .bind(3, c.card_type)
-                .bind(4, c.title)
-                .bind(5, c.body)
-                .bind(6, c.lane)
-                .bind(7, c.order)
-                .bind(8, c.created_by)
-                .bind(9, index_time(c.updated_at))
-                .run();
+            insert_card(db, c.card_id, e.stream.str(), c.card_type, c.title, c.body, c.lane, c.order, c.created_by,
+                        index_time(c.updated_at));
         }
         void card_op(const card_updated& p) const {
             // ?5 says whether the body is in the event: null in ?6 then clears it.

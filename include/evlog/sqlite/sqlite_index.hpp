@@ -50,6 +50,23 @@ concept projection = requires(connection& db, const typename P::event_type& e) {
     P::clear(db);
 };
 
+/// A projection that can also fold events into its final rows in memory
+/// and write those at once, which a full rebuild uses: one transaction and
+/// one write per row instead of a statement per change.
+///
+///     struct rows_type { ... };                          // default-constructible
+///     static void fold(rows_type& rows, const event_type& e);
+///     static void write(sqlite::connection& db, const rows_type& rows); // into empty tables
+///
+/// Folding then writing must leave exactly the rows that applying the same
+/// events one by one leaves (row order too, where a query can see it).
+template <class P>
+concept folding_projection =
+    projection<P> && requires(typename P::rows_type& r, const typename P::event_type& e, connection& db) {
+        P::fold(r, e);
+        P::write(db, static_cast<const typename P::rows_type&>(r));
+    };
+
 struct index_options {
     std::chrono::milliseconds busy_timeout{5000};
     /// `normal` by default: with WAL a process crash loses nothing committed;
@@ -123,6 +140,40 @@ public:
             tx.commit();
         });
         last_ = last;
+    }
+
+    /// For a folding_projection: a full rebuild. Calls `source(sink)`,
+    /// which hands every event in log order to `sink(const event_type&)`;
+    /// the events are folded into rows in memory (ids must strictly
+    /// increase), then the old rows go and the new rows and last id are
+    /// written, all in one transaction: the index holds either its old
+    /// content or the rebuilt one. Memory is bounded by the rows, not the
+    /// log. A corrupt file is recreated first. Returns how many events were
+    /// folded. evlog::rebuild_index uses this when it exists.
+    template <class Source>
+        requires folding_projection<Projection>
+    std::uint64_t rebuild_from(Source&& source) {
+        typename Projection::rows_type rows;
+        std::optional<std::uint64_t> last;
+        std::uint64_t n = 0;
+        auto sink = [&](const event_type& e) {
+            evlog::detail::check_next_id(last, e.id);
+            Projection::fold(rows, e);
+            last = e.id;
+            ++n;
+        };
+        source(sink);
+        if (corrupt_) recreate();
+        guarded([&] {
+            transaction tx(db_);
+            Projection::clear(db_);
+            Projection::write(db_, static_cast<const typename Projection::rows_type&>(rows));
+            write_last(last);
+            db_.reset_cached();
+            tx.commit();
+        });
+        last_ = last;
+        return n;
     }
 
     /// Empties rows and last id in one transaction; on corrupt storage,
