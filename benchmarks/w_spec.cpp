@@ -49,15 +49,14 @@ void setup_recover(const fs::path& work, std::uint64_t n, std::uint64_t at) {
 }
 
 /// evlog::recover with the spec store's config: newest snapshot, repair and
-/// replay of what follows its log offset. The index is a null_index that is
-/// already in step with the log, as for the accounts recoveries.
+/// replay of what follows its log offset. The index is a fresh null_index,
+/// as for the accounts recoveries.
 measurement evlog_recover_spec(const run_context& c, std::uint64_t n, std::uint64_t at) {
     const auto paths = spec_paths(c.work);
     stopwatch sw;
     sw.start();
     using config = sp::recovery_config_no_index<>;
     config::index_type index;
-    index.set_last_event_id(n);
     auto r = evlog::recover<config>(paths, index);
     sw.stop();
     if (r.state.last_event_id != n || r.report.snapshot_id != at || !r.report.seeked)

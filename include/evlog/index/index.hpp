@@ -33,4 +33,13 @@ concept event_index = requires(I& i, const I& ci, const typename I::event_type& 
     { i.healthy() } -> std::convertible_to<bool>;
 };
 
+/// An index that declares `static constexpr bool keeps_rows = false` (as
+/// null_index does) derives nothing from the events but their last id, so
+/// rebuilding it is only a matter of setting that id: recovery does so
+/// instead of replaying the whole log into it.
+template <class I>
+concept index_without_rows = event_index<I> && requires {
+    requires !I::keeps_rows;
+};
+
 } // namespace evlog

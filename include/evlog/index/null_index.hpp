@@ -18,6 +18,9 @@ template <class Event>
 class null_index {
 public:
     using event_type = Event;
+    /// Recovery brings an index without rows in step by setting its last
+    /// id, without replaying the log into it (evlog::index_without_rows).
+    static constexpr bool keeps_rows = false;
 
     std::optional<std::uint64_t> last_event_id() const noexcept { return last_; }
 

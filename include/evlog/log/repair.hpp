@@ -94,13 +94,22 @@ struct scan_start {
     std::optional<std::uint64_t> last_id; ///< the id of the line ending at `offset`
 };
 
+/// Does nothing with the events repair keeps.
+struct ignore_events {
+    template <class Event>
+    void operator()(const Event&) const noexcept {}
+};
+
 /// Runs `Policy` over the open log `fd`, from `from` on. For
 /// repair_quarantine the file at `path` may be replaced: then
 /// report.rewritten is true and `fd` refers to the old file, which the
 /// caller must reopen. Bytes before `from.offset` are never changed.
-template <class Event, class Policy, class File, class Codec = default_codec_t<Event>>
+/// `keep(event)` sees each good event in file order as the scan confirms
+/// it, before repair has decided anything about later lines (recovery
+/// folds them; it throws the fold away when repair throws or rewrites).
+template <class Event, class Policy, class File, class Codec = default_codec_t<Event>, class Keep = ignore_events>
 repair_report repair_fd(File& file, int fd, const std::filesystem::path& path, const repair_options& opt,
-                        scan_start from = {}) {
+                        scan_start from = {}, Keep&& keep = {}) {
     Codec codec;
     scanner<Event, Codec, File> scan(file, fd, path, codec, from.offset, from.offset ? 0 : 1, opt.max_line_bytes,
                                      from.last_id);
@@ -125,6 +134,7 @@ repair_report repair_fd(File& file, int fd, const std::filesystem::path& path, c
         ++rep.events_kept;
         if (ev.is_unknown()) ++rep.unknown;
         rep.last_id = ev.id;
+        keep(static_cast<const Event&>(ev));
     }
     std::uint64_t size = scan.offset();
     rep.end_offset = size;

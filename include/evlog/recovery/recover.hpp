@@ -80,6 +80,8 @@ struct recovery_report {
     index_action index = index_action::none;
     std::string index_reason;
     std::uint64_t index_events_applied = 0;
+    /// `repair` includes folding the events (one pass); `replay` is the
+    /// second fold after repair rewrote the log, zero otherwise.
     struct step_times {
         std::chrono::nanoseconds snapshot{}, repair{}, replay{}, index{};
     } took;

@@ -115,20 +115,12 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
                     rep.replay_start = *snap_offset;
                 }
         }
-        // 2. Repair, holding the lock so no writer appends meanwhile.
-        const detail::scan_start from = rep.seeked ? detail::scan_start{rep.replay_start, snap_id} : detail::scan_start{};
-        rep.repair = detail::repair_fd<event_type, policy, File, codec_type>(file, fd, log, {opt.max_line_bytes}, from);
-        if (rep.repair.rewritten) {
-            int nfd = -1;
-            if (auto ec = file.open(log, O_RDWR, 0, nfd)) throw error(ec, "reopen " + log.string());
-            file.close(fd);
-            fd = nfd;
-            lock_exclusive(file, fd, log);
-        }
-        log_last = rep.repair.last_id;
-        rep.took.repair = clock.lap();
-
-        // 3. Replay what the snapshot does not cover.
+        // 2. Repair, holding the lock so no writer appends meanwhile, and 3.
+        // fold what the snapshot does not cover in the same pass: repair
+        // hands over each good event in order, so a clean log (and one
+        // whose bad tail is cut, or whose bad lines are skipped) is parsed
+        // once. A log that repair rewrote (quarantine) is folded again from
+        // the snapshot, by a replay of the new file.
         auto fold = [&](const event_type& e) {
             if (snap_id && e.id <= *snap_id) return;
             if (is_foreign(e)) {
@@ -140,8 +132,30 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
             ++rep.events_replayed;
             out.last_event_id = e.id;
         };
-        detail::replay_fd<event_type, policy, File, codec_type>(file, fd, log, rep.replay_start,
-                                                                rep.seeked ? 0 : 1, fold, {opt.max_line_bytes});
+        const detail::scan_start from = rep.seeked ? detail::scan_start{rep.replay_start, snap_id} : detail::scan_start{};
+        rep.repair =
+            detail::repair_fd<event_type, policy, File, codec_type>(file, fd, log, {opt.max_line_bytes}, from, fold);
+        if (rep.repair.rewritten) {
+            int nfd = -1;
+            if (auto ec = file.open(log, O_RDWR, 0, nfd)) throw error(ec, "reopen " + log.string());
+            file.close(fd);
+            fd = nfd;
+            lock_exclusive(file, fd, log);
+        }
+        log_last = rep.repair.last_id;
+        rep.took.repair = clock.lap();
+
+        if (rep.repair.rewritten) {
+            auto again = store.load_latest();
+            if (again.snapshot && again.snapshot->last_event_id == snap_id) out.state = std::move(again.snapshot->state);
+            else if (!snap_id) out.state = C::initial_state(opt.stream);
+            else throw error(make_error_code(errc::snapshot_corrupt), "snapshot " + std::to_string(*snap_id) +
+                                                                          " changed during recovery");
+            out.last_event_id = snap_id;
+            rep.events_replayed = rep.unknown_events = rep.foreign_events = 0;
+            detail::replay_fd<event_type, policy, File, codec_type>(file, fd, log, rep.replay_start,
+                                                                    rep.seeked ? 0 : 1, fold, {opt.max_line_bytes});
+        }
         rep.took.replay = clock.lap();
     }
 
@@ -181,7 +195,11 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
     switch (rep.index) {
     case index_action::none: break;
     case index_action::rebuilt:
-        if (log_has_events) {
+        if constexpr (index_without_rows<typename C::index_type>) {
+            // Nothing to derive from the events but their last id.
+            index.reset();
+            if (log_has_events) index.set_last_event_id(*log_last);
+        } else if (log_has_events) {
             std::uint64_t n = 0;
             rebuild_index(index, [&](auto&& sink) { feed_from(0)([&](const event_type& e) { ++n; sink(e); }); },
                           opt.index_batch_size);
