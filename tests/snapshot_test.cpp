@@ -437,6 +437,38 @@ BOOST_AUTO_TEST_CASE(DirectoryPathThatIsAFileIsAnError) {
     BOOST_CHECK_THROW(s.save(sample(1, 1)), evlog::error);
 }
 
+// A state that keeps part of the parsed document as a plain copy, which
+// shares the document's storage.
+struct raw_state {
+    json::value kept;
+};
+struct keep_codec {
+    json::value to_json(const raw_state& s) const { return s.kept; }
+    raw_state from_json(const json::value& v) const { return {v}; }
+};
+
+BOOST_AUTO_TEST_CASE(StateKeepingAPlainCopyOfTheDocumentDoesNotOutliveItsStorage) {
+    evtest::temp_dir d;
+    const auto doc = json::parse(R"({"notes":["a","b",{"deep":[1,2.5,"x"]}],"big":")" + std::string(100000, 'z') +
+                                 R"("})");
+    std::optional<evlog::snapshot<raw_state>> loaded;
+    {
+        evlog::snapshot_store<raw_state, keep_codec> s(d.path());
+        evlog::snapshot<raw_state> snap;
+        snap.state.kept = doc;
+        snap.last_event_id = 3;
+        s.save(snap);
+        loaded = s.load_latest().snapshot;
+    }
+    BOOST_REQUIRE(loaded);
+    // The parse's storage is gone with the load; a copy that shares it must
+    // keep it alive (a shared, reference-counted storage), not dangle.
+    const auto& storage = loaded->state.kept.storage();
+    BOOST_TEST((storage.is_shared() || storage.get() == json::storage_ptr().get()));
+    std::vector<std::string> churn(1000, std::string(4096, 'q')); // reuse freed memory, if any
+    BOOST_TEST(loaded->state.kept == doc);
+}
+
 BOOST_AUTO_TEST_CASE(CustomCodecWritesItsOwnStateShape) {
     evtest::temp_dir d;
     evlog::snapshot_store<board, pair_codec> s(d.path());

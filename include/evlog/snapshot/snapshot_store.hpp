@@ -10,6 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/parse_options.hpp>
+#include <boost/json/value.hpp>
+
 #include <evlog/file/posix_file.hpp>
 #include <evlog/snapshot/snapshot.hpp>
 #include <evlog/snapshot/state_codec.hpp>
@@ -101,7 +104,8 @@ private:
     std::filesystem::path temp_path_of(std::uint64_t id) const;
     std::vector<std::uint64_t> scan(std::string_view suffix, bool* dir_exists = nullptr);
     std::string encode(const snapshot_type& s);
-    std::optional<snapshot_type> decode(std::string_view bytes, std::uint64_t id, std::string& why);
+    static boost::json::parse_options parse_options();
+    std::optional<snapshot_type> convert(const boost::json::value& root, std::uint64_t id, std::string& why);
     read_status read(std::uint64_t id, std::optional<snapshot_type>& out, std::string& why);
 
     std::filesystem::path dir_;

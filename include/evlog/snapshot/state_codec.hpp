@@ -13,6 +13,11 @@ namespace evlog {
 /// and back. `from_json` reports a value it cannot use by throwing any
 /// std::exception; the store turns that into errc::snapshot_corrupt, naming
 /// the field when the exception is an evlog::json::field_error.
+/// The value handed to `from_json` lives in one reference-counted arena
+/// that is freed when loading ends and nothing refers to it any more. A
+/// State may keep a plain copy of a boost::json::value (safe: the copy
+/// shares the arena and keeps it alive), but copying it with a storage of
+/// its own (`boost::json::value(v, {})`) lets the whole arena go.
 /// Domains whose state has no tag_invoke conversions, or whose on-disk shape
 /// differs from them, plug their own codec in.
 template <class C, class State>

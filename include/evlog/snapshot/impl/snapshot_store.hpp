@@ -9,9 +9,14 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include <fcntl.h>
+
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/storage_ptr.hpp>
 #include <boost/json/stream_parser.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -163,19 +168,15 @@ std::string snapshot_store<State, Codec, File>::encode(const snapshot_type& s) {
 }
 
 template <class State, state_codec<State> Codec, file_policy File>
-auto snapshot_store<State, Codec, File>::decode(std::string_view bytes, std::uint64_t id, std::string& why)
-    -> std::optional<snapshot_type> {
+boost::json::parse_options snapshot_store<State, Codec, File>::parse_options() {
     boost::json::parse_options opt;
     opt.max_depth = 256; // the default 32 is tight for a nested domain state
-    boost::json::stream_parser parser({}, opt);
-    boost::system::error_code pec;
-    const std::size_t consumed = parser.write(bytes.data(), bytes.size(), pec);
-    if (!pec) parser.finish(pec);
-    if (pec) {
-        why = "invalid JSON at byte " + std::to_string(consumed) + ": " + pec.message();
-        return std::nullopt;
-    }
-    const boost::json::value root = parser.release();
+    return opt;
+}
+
+template <class State, state_codec<State> Codec, file_policy File>
+auto snapshot_store<State, Codec, File>::convert(const boost::json::value& root, std::uint64_t id, std::string& why)
+    -> std::optional<snapshot_type> {
     const auto* o = root.if_object();
     if (!o) {
         why = "not a JSON object";
@@ -227,7 +228,9 @@ auto snapshot_store<State, Codec, File>::decode(std::string_view bytes, std::uin
             why = "\"agent_contexts\" is not an object";
             return std::nullopt;
         }
-        for (const auto& kv : *obj) contexts.emplace(std::string(kv.key()), kv.value());
+        // Copied out of the arena, which dies with this function.
+        for (const auto& kv : *obj)
+            contexts.emplace(std::string(kv.key()), boost::json::value(kv.value(), boost::json::storage_ptr()));
     }
 
     const auto* st = o->if_contains("state");
@@ -261,15 +264,50 @@ auto snapshot_store<State, Codec, File>::read(std::uint64_t id, std::optional<sn
     -> read_status {
     out.reset();
     const auto path = path_of(id);
-    std::string bytes;
-    if (auto ec = detail::read_whole_file(file_, path, bytes)) {
-        // Gone since the scan (a concurrent prune), or a directory that
-        // list() would not have shown: neither is a snapshot.
-        if (ec == std::errc::no_such_file_or_directory || ec == std::errc::is_a_directory)
-            return read_status::absent;
+    // Gone since the scan (a concurrent prune), or a directory that list()
+    // would not have shown: neither is a snapshot.
+    auto absent = [](std::error_code ec) {
+        return ec == std::errc::no_such_file_or_directory || ec == std::errc::is_a_directory;
+    };
+    int fd = -1;
+    if (auto ec = file_.open(path, O_RDONLY, 0, fd)) {
+        if (absent(ec)) return read_status::absent;
         throw error(ec, "read " + path.string());
     }
-    out = decode(bytes, id, why);
+    struct closer {
+        File& f;
+        int fd;
+        ~closer() { f.close(fd); }
+    } close_fd{file_, fd};
+    // Parsed as it is read, in large chunks: the file's bytes are never
+    // all in memory next to the document, which lives in one arena: no
+    // allocation per node, and freed at once (a state with a million
+    // entries is a million nodes). The arena is reference-counted, so a
+    // from_json that keeps a plain copy of some value keeps the arena alive
+    // instead of pointing into freed memory.
+    boost::json::stream_parser parser({}, parse_options());
+    parser.reset(boost::json::make_shared_resource<boost::json::monotonic_resource>());
+    std::vector<char> buf(1u << 20);
+    std::uint64_t fed = 0;
+    boost::system::error_code pec;
+    for (;;) {
+        std::size_t done = 0;
+        if (auto ec = file_.read(fd, buf.data(), buf.size(), done)) {
+            if (absent(ec)) return read_status::absent;
+            throw error(ec, "read " + path.string());
+        }
+        if (done == 0) break;
+        if (pec) continue; // already invalid: an I/O error still outranks it, so read on
+        const std::size_t consumed = parser.write(buf.data(), done, pec);
+        if (pec) why = "invalid JSON at byte " + std::to_string(fed + consumed) + ": " + pec.message();
+        fed += done;
+    }
+    if (!pec) {
+        parser.finish(pec);
+        if (pec) why = "invalid JSON at byte " + std::to_string(fed) + ": " + pec.message();
+    }
+    if (pec) return read_status::corrupt;
+    out = convert(parser.release(), id, why);
     return out ? read_status::ok : read_status::corrupt;
 }
 
