@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by scripts/test, scripts/demo and .ci/run. Source, don't execute.
+# Shared by scripts/test, scripts/demo, scripts/bench and .ci/run. Source, don't execute.
 
 # shellcheck disable=SC2034  # used by the scripts that source this file
 EVLOG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
