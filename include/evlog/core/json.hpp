@@ -37,20 +37,28 @@ inline const boost::json::object& as_object(const boost::json::value& v, std::st
 }
 
 namespace detail {
-template <class T>
-T convert(const boost::json::value& v, std::string_view key) {
+/// value_to<T>(v); a failure becomes a field_error naming the field
+/// `name()`, which is only called then (so a caller converting many
+/// elements builds no names on success).
+template <class T, class Name>
+T convert_named(const boost::json::value& v, Name&& name) {
     try {
         return boost::json::value_to<T>(v);
     } catch (const field_error& e) {
-        throw field_error(static_cast<errc>(e.code().value()), std::string(key) + "." + e.field());
+        throw field_error(static_cast<errc>(e.code().value()), std::string(name()) + "." + e.field());
     } catch (const std::system_error& e) {
         // ulid and timestamp report their own evlog codes; boost reports its own.
         errc code = e.code().category() == error_category() ? static_cast<errc>(e.code().value())
                                                             : errc::wrong_type;
-        throw field_error(code, std::string(key));
+        throw field_error(code, std::string(name()));
     } catch (const std::exception&) {
-        throw field_error(errc::wrong_type, std::string(key));
+        throw field_error(errc::wrong_type, std::string(name()));
     }
+}
+
+template <class T>
+T convert(const boost::json::value& v, std::string_view key) {
+    return convert_named<T>(v, [key] { return key; });
 }
 } // namespace detail
 

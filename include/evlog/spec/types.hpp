@@ -59,7 +59,8 @@ std::vector<T> read_array(const boost::json::object& o, std::string_view key) {
     std::vector<T> out;
     out.reserve(a->size());
     for (std::size_t i = 0; i < a->size(); ++i)
-        out.push_back(json::detail::convert<T>((*a)[i], std::string(key) + "[" + std::to_string(i) + "]"));
+        out.push_back(json::detail::convert_named<T>(
+            (*a)[i], [&] { return std::string(key) + "[" + std::to_string(i) + "]"; }));
     return out;
 }
 
