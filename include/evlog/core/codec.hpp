@@ -5,6 +5,7 @@
 #include <charconv>
 #include <concepts>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -14,7 +15,6 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/json/serializer.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
@@ -37,9 +37,13 @@ concept event_codec = requires(C& c, const Event& e, Event& out_event, std::stri
     { c.error_detail() } -> std::convertible_to<std::string_view>;
 };
 
-/// The default codec. One instance reuses its parser, serializer and a
-/// monotonic buffer across lines, so decoding allocates nothing beyond the
-/// event's own data. Not thread-safe: give each thread its own.
+/// The default codec. One instance reuses its parser and a monotonic
+/// buffer across lines, so decoding allocates nothing beyond the event's
+/// own data. Not thread-safe: give each thread its own.
+///
+/// Payload types that write themselves (json::write_members_tag) are
+/// encoded straight into the line, others through their value_from
+/// conversion; the bytes are the same either way.
 template <class Event>
 class json_codec;
 
@@ -49,31 +53,28 @@ public:
     using event_type = event<std::variant<Ts...>, StreamKey>;
 
     json_codec() : resource_(buffer_, sizeof(buffer_)) {
-        boost::json::parse_options opt;
-        opt.max_depth = 64;
-        parser_.emplace(boost::json::storage_ptr(), opt);
+        parser_.emplace(boost::json::storage_ptr(), parse_options());
     }
     json_codec(const json_codec&) = delete;
     json_codec& operator=(const json_codec&) = delete;
 
-    /// Appends the event's line, without a newline.
+    /// Appends the event's line, without a newline. If it throws (a
+    /// payload's conversion, or memory), `out` is left as it was.
     void encode(const event_type& e, std::string& out) {
-        char num[24];
-        out += "{\"event_id\":";
-        auto r = std::to_chars(num, num + sizeof(num), e.id);
-        out.append(num, r.ptr);
-        out += ",\"";
-        out += StreamKey::name;
-        out += "\":\"";
-        char id[26];
-        e.stream.write(id);
-        out.append(id, 26);
-        out += "\",\"timestamp\":\"";
-        char ts[40];
-        out.append(ts, e.time.write(ts));
-        out += "\",\"payload\":";
-        std::visit([&](const auto& p) { encode_payload(p, out); }, e.payload);
-        out += '}';
+        writer w(out);
+        w.literal("{\"event_id\":");
+        w.number(e.id);
+        w.literal(",\"");
+        w.raw(StreamKey::name);
+        w.literal("\":\"");
+        e.stream.write(w.reserve(26));
+        w.advance(26);
+        w.literal("\",\"timestamp\":\"");
+        w.advance(e.time.write(w.reserve(40)));
+        w.literal("\",\"payload\":");
+        std::visit([&](const auto& p) { encode_payload(p, w); }, e.payload);
+        w.literal("}");
+        w.finish();
     }
 
     /// Decodes one line (without its newline). On error `out` is unspecified.
@@ -123,6 +124,12 @@ public:
     std::string_view error_detail() const noexcept { return detail_; }
 
 private:
+    static boost::json::parse_options parse_options() {
+        boost::json::parse_options opt;
+        opt.max_depth = 64;
+        return opt;
+    }
+
     static std::string field(std::string_view name) { return "field \"" + std::string(name) + "\""; }
 
     std::error_code fail(errc code, std::string detail) {
@@ -159,36 +166,60 @@ private:
         }
     }
 
-    void encode_payload(const unknown_payload& p, std::string& out) { out += p.raw; }
+    using writer = json::writer;
+
+    void encode_payload(const unknown_payload& p, writer& w) { w.raw(p.raw); }
 
     template <class T>
-    void encode_payload(const T& p, std::string& out) {
-        resource_.release();
-        boost::json::value v = boost::json::value_from(p, boost::json::storage_ptr(&resource_));
-        out += "{\"type\":";
-        append_json(boost::json::value(std::string_view(T::wire_type), boost::json::storage_ptr(&resource_)), out);
-        if (const auto* o = v.if_object()) {
-            for (const auto& kv : *o) {
-                if (kv.key() == "type") continue;
-                out += ',';
-                append_json(boost::json::value(kv.key(), boost::json::storage_ptr(&resource_)), out);
-                out += ':';
-                append_json(kv.value(), out);
+    void encode_payload(const T& p, writer& w) {
+        w.literal("{\"type\":");
+        w.escaped(std::string_view(T::wire_type));
+        w.set_need_comma(true);
+        if constexpr (json::writes_members<T>) {
+            tag_invoke(json::write_members_tag{}, w, p);
+        } else {
+            resource_.release();
+            boost::json::value v = boost::json::value_from(p, boost::json::storage_ptr(&resource_));
+            if (const auto* o = v.if_object()) {
+                for (const auto& kv : *o) {
+                    if (kv.key() == "type") continue;
+                    w.key(kv.key());
+                    write_value(kv.value(), w);
+                }
             }
         }
-        out += '}';
+        w.end_object();
     }
 
-    void append_json(const boost::json::value& v, std::string& out) {
-        serializer_.reset(&v);
-        char buf[4096];
-        while (!serializer_.done()) out += serializer_.read(buf, sizeof(buf));
+    // The tree is written byte for byte as boost::json::serializer writes
+    // it (json::writer's escapes and number text).
+    static void write_value(const boost::json::value& v, writer& w) {
+        switch (v.kind()) {
+        case boost::json::kind::null: w.null(); break;
+        case boost::json::kind::bool_: w.boolean(v.get_bool()); break;
+        case boost::json::kind::int64: w.number(v.get_int64()); break;
+        case boost::json::kind::uint64: w.number(v.get_uint64()); break;
+        case boost::json::kind::double_: w.number(v.get_double()); break;
+        case boost::json::kind::string: w.string(std::string_view(v.get_string())); break;
+        case boost::json::kind::array:
+            w.begin_array();
+            for (const auto& x : v.get_array()) write_value(x, w);
+            w.end_array();
+            break;
+        case boost::json::kind::object:
+            w.begin_object();
+            for (const auto& kv : v.get_object()) {
+                w.key(kv.key());
+                write_value(kv.value(), w);
+            }
+            w.end_object();
+            break;
+        }
     }
 
     alignas(std::max_align_t) unsigned char buffer_[16 * 1024];
     boost::json::monotonic_resource resource_;
     std::optional<boost::json::parser> parser_;
-    boost::json::serializer serializer_;
     std::string detail_;
 };
 

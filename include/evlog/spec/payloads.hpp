@@ -314,6 +314,95 @@ inline agent_step_finished tag_invoke(boost::json::value_to_tag<agent_step_finis
     return {json::or_default<std::string>(o, "agent_id", {}), json::or_default<std::string>(o, "diff_summary", {})};
 }
 
+// ---------------------------------------------------------------- direct writers
+//
+// What json_codec writes for a log line without building a value tree
+// (json::write_members_tag): the members after "type", the same bytes as
+// the conversions above. QuestionAsked and UndoApplied, which are rare,
+// keep the value tree.
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const spec_created& p) {
+    w.key("title");
+    w.string(p.title);
+    w.key("one_liner");
+    w.string(p.one_liner);
+    w.key("goal");
+    w.string(p.goal);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const spec_core_updated& p) {
+    detail::write_patch(w, "title", p.title);
+    detail::write_patch(w, "one_liner", p.one_liner);
+    detail::write_patch(w, "goal", p.goal);
+    detail::write_patch(w, "description", p.description);
+    detail::write_patch(w, "constraints", p.constraints);
+    detail::write_patch(w, "success_criteria", p.success_criteria);
+    detail::write_patch(w, "risks", p.risks);
+    detail::write_patch(w, "notes", p.notes);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const card_created& p) {
+    w.key("card");
+    detail::write_value(w, p.card);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const card_updated& p) {
+    w.key("card_id");
+    w.string(p.card_id);
+    detail::write_patch(w, "title", p.title);
+    detail::write_patch(w, "body", p.body);
+    detail::write_patch(w, "card_type", p.card_type);
+    detail::write_patch(w, "refs", p.refs);
+    detail::write_patch(w, "updated_by", p.updated_by);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const card_moved& p) {
+    w.key("card_id");
+    w.string(p.card_id);
+    w.key("lane");
+    w.string(p.lane);
+    w.key("order");
+    detail::write_number_like_go(w, p.order);
+    detail::write_optional(w, "updated_by", p.updated_by);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const card_deleted& p) {
+    w.key("card_id");
+    w.string(p.card_id);
+    detail::write_optional(w, "updated_by", p.updated_by);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const transcript_appended& p) {
+    w.key("message");
+    detail::write_value(w, p.message);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const question_answered& p) {
+    w.key("question_id");
+    w.string(p.question_id);
+    w.key("answer");
+    w.string(p.answer);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const agent_step_started& p) {
+    w.key("agent_id");
+    w.string(p.agent_id);
+    w.key("description");
+    w.string(p.description);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const agent_step_finished& p) {
+    w.key("agent_id");
+    w.string(p.agent_id);
+    w.key("diff_summary");
+    w.string(p.diff_summary);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const snapshot_written& p) {
+    w.key("snapshot_id");
+    w.number(p.snapshot_id);
+}
+
 inline void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const inverse_event& e) {
     std::visit(
         [&](const auto& p) {

@@ -72,6 +72,41 @@ boost::json::array write_array(const std::vector<T>& items, const boost::json::s
     return a;
 }
 
+// Direct writing (json::writer), the same bytes as the conversions below.
+
+/// number_like_go, written.
+inline void write_number_like_go(json::writer& w, double d) {
+    if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) <= 9007199254740992.0 &&
+        !(d == 0.0 && std::signbit(d)))
+        w.number(static_cast<std::int64_t>(d));
+    else
+        w.number(d);
+}
+
+inline void write_value(json::writer& w, const std::string& s) { w.string(s); }
+inline void write_value(json::writer& w, const std::vector<std::string>& v) {
+    w.begin_array();
+    for (const auto& s : v) w.string(s);
+    w.end_array();
+}
+
+/// As json::put_optional: the key only when there is a value.
+template <class Key, class T>
+void write_optional(json::writer& w, const Key& key, const std::optional<T>& v) {
+    if (!v) return;
+    w.key(key);
+    write_value(w, *v);
+}
+
+/// As json::patch::write: nothing when absent, null, or the value.
+template <class Key, class T>
+void write_patch(json::writer& w, const Key& key, const json::patch<T>& p) {
+    if (p.absent()) return;
+    w.key(key);
+    if (p.is_null()) w.null();
+    else write_value(w, p.value());
+}
+
 } // namespace detail
 
 /// A card on the board. `body` is absent on the wire when there is none;
@@ -192,6 +227,51 @@ inline void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const
     o["kind"] = m.kind;
     o["timestamp"] = m.timestamp.str();
 }
+
+namespace detail {
+
+inline void write_value(json::writer& w, const card& c) {
+    w.begin_object();
+    w.key("card_id");
+    w.string(c.card_id);
+    w.key("card_type");
+    w.string(c.card_type);
+    w.key("title");
+    w.string(c.title);
+    write_optional(w, "body", c.body);
+    w.key("lane");
+    w.string(c.lane);
+    w.key("order");
+    write_number_like_go(w, c.order);
+    w.key("refs");
+    write_value(w, c.refs);
+    w.key("created_at");
+    w.string(c.created_at);
+    w.key("updated_at");
+    w.string(c.updated_at);
+    w.key("created_by");
+    w.string(c.created_by);
+    w.key("updated_by");
+    w.string(c.updated_by);
+    w.end_object();
+}
+
+inline void write_value(json::writer& w, const transcript_message& m) {
+    w.begin_object();
+    w.key("message_id");
+    w.string(m.message_id);
+    w.key("sender");
+    w.string(m.sender);
+    w.key("content");
+    w.string(m.content);
+    w.key("kind");
+    w.string(m.kind);
+    w.key("timestamp");
+    w.string(m.timestamp);
+    w.end_object();
+}
+
+} // namespace detail
 
 inline transcript_message tag_invoke(boost::json::value_to_tag<transcript_message>, const boost::json::value& v) {
     const auto& o = detail::object_of(v);
