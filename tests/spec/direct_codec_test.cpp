@@ -1,8 +1,12 @@
-// The spec payloads' direct path in json_codec. Writing
+// The spec payloads' direct paths in json_codec. Writing
 // (json::write_members_tag) gives the same bytes as their value_from
 // conversions serialized by Boost.JSON, for every payload type, every state
 // of optional and patched fields, strings with every byte value and awkward
-// doubles.
+// doubles. Reading (json::read_member_tag) gives the same event, or the same
+// error, as decoding through the value tree (json_codec::decode_tree): for
+// the Go fixtures, for random lines with keys reordered, repeated, added or
+// removed, values of the wrong type, nulls, escapes and whitespace, and for
+// every member of every payload nulled, removed, repeated or retyped.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -39,6 +43,9 @@ static_assert(evlog::json::writes_members<sp::card_updated>);
 static_assert(evlog::json::writes_members<sp::card_moved>);
 static_assert(evlog::json::writes_members<sp::transcript_appended>);
 static_assert(!evlog::json::writes_members<sp::undo_applied>);
+static_assert(evlog::json::reads_members<sp::card_created>);
+static_assert(evlog::json::reads_members<sp::transcript_appended>);
+static_assert(!evlog::json::reads_members<sp::undo_applied>);
 
 /// What the codec wrote before payloads could write themselves: the
 /// envelope and the payload's value tree, serialized by Boost.JSON.
@@ -191,6 +198,130 @@ private:
     bool utf8_;
 };
 
+/// JSON text of v with, at random: keys shuffled, whitespace, one key of an
+/// object repeated with another value, a key added, a key removed, a value
+/// replaced by one of another type, strings with escapes Boost.JSON would
+/// not write. Some of these lines are still valid events, some are not.
+class mutator {
+public:
+    explicit mutator(gen& g) : g_(g) {}
+
+    std::string text(const boost::json::value& v) {
+        std::string out;
+        write(v, out, 0);
+        return out;
+    }
+
+private:
+    void ws(std::string& out) {
+        if (g_.below(12) == 0) out += " \t\n\r"[g_.below(4)];
+    }
+    boost::json::value odd_value() {
+        switch (g_.below(9)) {
+        case 0: return nullptr;
+        case 1: return true;
+        case 2: return -5;
+        case 3: return 7;
+        case 4: return 1.5;
+        case 5: return "text";
+        case 6: return boost::json::array{"a", 1};
+        case 7: return boost::json::object{{"x", nullptr}};
+        default: return "01KF0HJ087AE67Z5NHCJZHQ5XV";
+        }
+    }
+    void string(std::string_view s, std::string& out) {
+        if (g_.below(20) != 0) {
+            out += boost::json::serialize(boost::json::value(s));
+            return;
+        }
+        // Escapes for characters Boost.JSON writes raw.
+        out += '"';
+        for (char c : s) {
+            if (c == 'e') out += "\\u0065";
+            else if (c == '/') out += "\\/";
+            else if (c == '"' || c == '\\') (out += '\\') += c;
+            else if (static_cast<unsigned char>(c) < 0x20) {
+                char b[8];
+                std::snprintf(b, sizeof(b), "\\u%04X", c);
+                out += b;
+            } else out += c;
+        }
+        if (g_.below(4) == 0) out += "\\ud83d\\ude00"; // a surrogate pair
+        out += '"';
+    }
+    void write(const boost::json::value& v, std::string& out, int depth) {
+        ws(out);
+        switch (v.kind()) {
+        case boost::json::kind::string: string(v.get_string(), out); break;
+        case boost::json::kind::array: {
+            out += '[';
+            bool first = true;
+            for (const auto& x : v.get_array()) {
+                if (!first) out += ',';
+                first = false;
+                write(x, out, depth + 1);
+            }
+            out += ']';
+            break;
+        }
+        case boost::json::kind::object: {
+            std::vector<std::pair<std::string, boost::json::value>> members;
+            for (const auto& kv : v.get_object()) members.emplace_back(std::string(kv.key()), kv.value());
+            const auto r = g_.below(40);
+            if (r == 0 && !members.empty()) members.erase(members.begin() + static_cast<long>(g_.below(members.size())));
+            else if (r == 1 && !members.empty()) members[g_.below(members.size())].second = odd_value();
+            else if (r == 2) members.emplace_back("extra", odd_value());
+            else if (r == 3 && !members.empty()) {
+                auto m = members[g_.below(members.size())];
+                if (g_.below(2)) m.second = odd_value();
+                members.push_back(m);
+            } else if (r == 4 && members.size() > 1) {
+                std::swap(members[0], members[1 + g_.below(members.size() - 1)]);
+            } else if (r == 5 && !members.empty()) {
+                members.back().second = nullptr;
+            }
+            out += '{';
+            bool first = true;
+            for (const auto& [k, x] : members) {
+                if (!first) out += ',';
+                first = false;
+                ws(out);
+                string(k, out);
+                ws(out);
+                out += ':';
+                write(x, out, depth + 1);
+            }
+            ws(out);
+            out += '}';
+            break;
+        }
+        default: out += boost::json::serialize(v); break;
+        }
+        ws(out);
+    }
+
+    gen& g_;
+};
+
+bool same_event(const spec_event& a, const spec_event& b) {
+    return a.id == b.id && a.stream == b.stream && a.time == b.time && a.payload == b.payload;
+}
+
+/// Empty when decode() and decode_tree() agree on `line` (the same error
+/// code and detail, or the same event); otherwise what differs.
+std::string disagreement(evlog::json_codec<spec_event>& codec, std::string_view line) {
+    spec_event direct, tree;
+    const auto ec1 = codec.decode(line, direct);
+    const std::string detail1(codec.error_detail());
+    const auto ec2 = codec.decode_tree(line, tree);
+    const std::string detail2(codec.error_detail());
+    if (ec1 != ec2 || detail1 != detail2)
+        return "direct: " + ec1.message() + " (" + detail1 + "), tree: " + ec2.message() + " (" + detail2 +
+               ") for " + std::string(line);
+    if (!ec1 && !same_event(direct, tree)) return "different events for " + std::string(line);
+    return {};
+}
+
 /// Every line of every log in the Go fixture corpus, damaged ones included.
 std::vector<std::string> go_fixture_lines() {
     std::vector<std::string> lines;
@@ -201,6 +332,71 @@ std::vector<std::string> go_fixture_lines() {
         for (std::string line; std::getline(in, line);) lines.push_back(line);
     }
     return lines;
+}
+
+/// The members of `o` and of the objects nested in it, as paths of keys.
+void member_paths(const boost::json::object& o, std::vector<std::string>& prefix,
+                  std::vector<std::vector<std::string>>& out) {
+    for (const auto& kv : o) {
+        prefix.emplace_back(kv.key());
+        out.push_back(prefix);
+        if (const auto* inner = kv.value().if_object()) member_paths(*inner, prefix, out);
+        prefix.pop_back();
+    }
+}
+
+/// The object holding the member at `path` (all but its last key).
+boost::json::object& parent_of(boost::json::value& v, const std::vector<std::string>& path) {
+    boost::json::object* o = &v.as_object();
+    for (std::size_t i = 0; i + 1 < path.size(); ++i) o = &o->at(path[i]).as_object();
+    return *o;
+}
+
+/// v's text with the member at `path` repeated at the end of its object,
+/// there with `value` (JSON text): serialize() cannot write a repeated key.
+std::string with_repeated_key(const boost::json::value& v, const std::vector<std::string>& path,
+                              std::string_view value) {
+    boost::json::value copy = v;
+    auto& o = parent_of(copy, path);
+    const std::string marker = "\"__evlog_repeat__\"";
+    o["__evlog_repeat__"] = nullptr;
+    std::string text = boost::json::serialize(copy);
+    const auto at = text.find(marker + ":null");
+    return text.replace(at, marker.size() + 5, boost::json::serialize(boost::json::value(path.back())) + ":" +
+                                                   std::string(value));
+}
+
+/// One event of each payload type, with every optional and patched member
+/// present.
+std::vector<spec_event> one_of_each() {
+    gen g(5, true);
+    std::vector<spec_event> out;
+    std::vector<bool> seen(std::variant_size_v<sp::spec_payload>);
+    while (out.size() < seen.size()) {
+        spec_event e = g.event();
+        if (seen[e.payload.index()]) continue;
+        seen[e.payload.index()] = true;
+        std::visit(
+            [&](auto& p) {
+                using P = std::decay_t<decltype(p)>;
+                auto fill = [&](auto& patch) { patch = std::decay_t<decltype(patch)>::set({}); };
+                if constexpr (std::is_same_v<P, sp::spec_core_updated>) {
+                    fill(p.title), fill(p.one_liner), fill(p.goal), fill(p.description);
+                    fill(p.constraints), fill(p.success_criteria), fill(p.risks), fill(p.notes);
+                } else if constexpr (std::is_same_v<P, sp::card_updated>) {
+                    fill(p.title), fill(p.body), fill(p.card_type), fill(p.updated_by);
+                    p.refs = evlog::json::patch<std::vector<std::string>>::set({"a", "b"});
+                } else if constexpr (std::is_same_v<P, sp::card_created>) {
+                    p.card.body = "body";
+                    p.card.refs = {"r1", "r2"};
+                } else if constexpr (std::is_same_v<P, sp::card_moved> || std::is_same_v<P, sp::card_deleted>) {
+                    p.updated_by = "someone";
+                }
+            },
+            e.payload);
+        out.push_back(std::move(e));
+    }
+    return out;
 }
 
 } // namespace
@@ -386,6 +582,238 @@ BOOST_AUTO_TEST_CASE(LiteralKeyFromACharArrayStopsAtItsNulAsAStringViewWould) {
     }
     BOOST_TEST(a == "\"abc\":");
     BOOST_TEST(a == b);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(DirectCodecDecode)
+
+BOOST_AUTO_TEST_CASE(DirectDecodeReadsBackWhatEncodeWrote) {
+    evlog::json_codec<spec_event> codec;
+    gen g(1, true);
+    std::string line;
+    for (int i = 0; i < 50000; ++i) {
+        const spec_event e = g.event();
+        line.clear();
+        codec.encode(e, line);
+        // Doubles may come back one ulp off (Boost.JSON's parser is not
+        // correctly rounded), on either path: compare with the tree's event.
+        spec_event back, tree;
+        const auto ec = codec.decode(line, back);
+        if (ec || codec.decode_tree(line, tree) || !same_event(back, tree) || back.id != e.id ||
+            back.stream != e.stream || back.time != e.time || back.payload.index() != e.payload.index()) {
+            BOOST_TEST(false, "event " << i << ": " << ec.message() << " " << codec.error_detail() << " in " << line);
+            break;
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(GoFixturesDecodeAsThroughTheValueTree) {
+    evlog::json_codec<spec_event> codec;
+    const auto lines = go_fixture_lines();
+    BOOST_TEST(lines.size() > 500);
+    for (const auto& line : lines) {
+        const std::string d = disagreement(codec, line);
+        BOOST_TEST(d.empty(), d);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(MutatedLinesGiveTheValueTreesEventOrError) {
+    evlog::json_codec<spec_event> codec;
+    gen g(3, true);
+    mutator m(g);
+    std::string line;
+    int ok = 0, bad = 0;
+    for (int i = 0; i < 100000; ++i) {
+        const spec_event e = g.event();
+        line.clear();
+        codec.encode(e, line);
+        const std::string text = m.text(boost::json::parse(line));
+        const std::string d = disagreement(codec, text);
+        if (!d.empty()) {
+            BOOST_TEST(d.empty(), "line " << i << ": " << d);
+            break;
+        }
+        spec_event ignored;
+        (codec.decode(text, ignored) ? bad : ok) += 1;
+    }
+    BOOST_TEST_MESSAGE(ok << " mutated lines decoded, " << bad << " refused");
+    BOOST_TEST(ok > 1000);
+    BOOST_TEST(bad > 1000);
+}
+
+BOOST_AUTO_TEST_CASE(EveryMemberNulledRemovedRepeatedOrRetypedDecodesAsThroughTheValueTree) {
+    // Each member of the envelope, the payload and the objects nested in
+    // it, for one event of each type: replaced by a value of each kind,
+    // removed, and repeated with the same or another value.
+    evlog::json_codec<spec_event> codec;
+    const std::vector<std::string> odd{"null",  "true", "-5", "7", "1.5", "1e400", "18446744073709551616",
+                                       "\"x\"", "\"01KF0HJ087AE67Z5NHCJZHQ5XV\"", "\"2026-01-15T10:00:01Z\"",
+                                       "[]",    "[\"a\",null]", "[\"a\",1]", "{}", "{\"type\":\"SpecCreated\"}"};
+    int checked = 0;
+    for (const auto& e : one_of_each()) {
+        std::string line;
+        codec.encode(e, line);
+        const boost::json::value v = boost::json::parse(line);
+        std::vector<std::vector<std::string>> paths;
+        std::vector<std::string> prefix;
+        member_paths(v.as_object(), prefix, paths);
+        for (const auto& path : paths) {
+            std::vector<std::string> lines;
+            for (const auto& x : odd) {
+                boost::json::value copy = v;
+                parent_of(copy, path)[path.back()] = boost::json::parse(x == "1e400" ? "0" : x);
+                std::string text = boost::json::serialize(copy);
+                if (x == "1e400" || x == "18446744073709551616") { // numbers serialize() would rewrite
+                    copy = v;
+                    parent_of(copy, path)[path.back()] = "__evlog_number__";
+                    text = boost::json::serialize(copy);
+                    text.replace(text.find("\"__evlog_number__\""), 18, x);
+                }
+                lines.push_back(text);
+                lines.push_back(with_repeated_key(v, path, x));
+            }
+            {
+                boost::json::value copy = v;
+                parent_of(copy, path).erase(path.back());
+                lines.push_back(boost::json::serialize(copy));
+            }
+            const auto& same = parent_of(const_cast<boost::json::value&>(v), path).at(path.back());
+            lines.push_back(with_repeated_key(v, path, boost::json::serialize(same)));
+            for (const auto& text : lines) {
+                const std::string d = disagreement(codec, text);
+                BOOST_TEST(d.empty(), d);
+                ++checked;
+            }
+        }
+    }
+    BOOST_TEST(checked > 1000);
+}
+
+BOOST_AUTO_TEST_CASE(LineThatIsNotOneObjectIsRefusedAsByTheValueTree) {
+    // The direct reader used to take a top-level scalar or array as an
+    // event it had read, leaving the event as it was.
+    evlog::json_codec<spec_event> codec;
+    spec_event e;
+    e.id = 1;
+    e.stream = *evlog::ulid::parse("01KF0HJ087AE67Z5NHCJZHQ5XV");
+    e.payload = sp::snapshot_written{2};
+    std::string good;
+    codec.encode(e, good);
+    for (const std::string& line : {std::string("42"), std::string("-1"), std::string("1.5"), std::string("\"x\""),
+                                   std::string("true"), std::string("null"), std::string("[]"), "[" + good + "]",
+                                   std::string(""), std::string(" "), good + good, good + " x", good + ",",
+                                   good.substr(0, good.size() - 1), "{" + good}) {
+        spec_event out;
+        const auto ec = codec.decode(line, out);
+        BOOST_TEST(ec == evlog::make_error_code(evlog::errc::malformed_line), "for " << line);
+        const std::string d = disagreement(codec, line);
+        BOOST_TEST(d.empty(), d);
+    }
+    // Whitespace around one object is fine on both paths.
+    BOOST_TEST(disagreement(codec, " \t" + good + " \r").empty());
+    spec_event out;
+    BOOST_TEST(!codec.decode(" " + good + " ", out));
+}
+
+BOOST_AUTO_TEST_CASE(DuplicateKeyFallsBackToTheValueTree) {
+    // The tree keeps one of a repeated key's values; the direct reader
+    // gives up rather than guess which, so the event is the tree's.
+    evlog::json_codec<spec_event> codec;
+    const std::string id = "\"spec_id\":\"01KF0HJ087AE67Z5NHCJZHQ5XV\",\"timestamp\":\"2026-01-15T10:00:01Z\"";
+    for (const std::string& line :
+         {"{\"event_id\":1,\"event_id\":2," + id + ",\"payload\":{\"type\":\"SpecCreated\",\"title\":\"a\"}}",
+          "{\"event_id\":1," + id + ",\"payload\":{\"type\":\"SpecCreated\",\"title\":\"a\",\"title\":\"b\"}}",
+          "{\"event_id\":1," + id + ",\"payload\":{\"type\":\"SpecCreated\",\"title\":\"a\",\"title\":null}}",
+          "{\"event_id\":1," + id + ",\"payload\":{\"type\":\"CardMoved\",\"card_id\":"
+              "\"01KF0HJ087AE67Z5NHCJZHQ5XV\",\"order\":2,\"order\":null}}",
+          "{\"event_id\":1," + id + ",\"payload\":{\"type\":\"SpecCreated\",\"title\":\"a\",\"tit\\u006ce\":\"b\"}}",
+          "{\"event_id\":1," + id + ",\"payload\":{\"type\":\"SpecCreated\",\"type\":\"AgentStepStarted\"}}",
+          "{\"event_id\":1," + id + ",\"payload\":{\"type\":\"SnapshotWritten\",\"snapshot_id\":1}," +
+              "\"payload\":{\"type\":\"SpecCreated\"}}"}) {
+        spec_event direct, tree;
+        BOOST_TEST(!codec.decode_tree(line, tree), line);
+        BOOST_TEST(!codec.decode(line, direct), line);
+        BOOST_TEST(same_event(direct, tree), line);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(KeysAndStringsInPartsReadAsTheTreeReadsThem) {
+    // Boost's parser hands over a key or string with escapes in parts once
+    // it outgrows its buffer; the pieces must be joined, for keys too.
+    evlog::json_codec<spec_event> codec;
+    std::string escaped_title, long_key;
+    for (int i = 0; i < 5000; ++i) escaped_title += (i % 7 == 0) ? "\\n\\u00e9\\\"" : "ab";
+    for (int i = 0; i < 3000; ++i) long_key += "\\u0078y";
+    const std::string env = "{\"event_id\":1,\"spec_id\":\"01KF0HJ087AE67Z5NHCJZHQ5XV\","
+                            "\"timestamp\":\"2026-01-15T10:00:01Z\",";
+    for (const std::string& line :
+         {env + "\"payload\":{\"type\":\"SpecCreated\",\"title\":\"" + escaped_title + "\"}}",
+          env + "\"payload\":{\"type\":\"SpecCreated\",\"" + long_key + "\":\"" + escaped_title +
+              "\",\"goal\":\"g\"}}",
+          env + "\"payload\":{\"\\u0074ype\":\"Spec\\u0043reated\",\"t\\u0069tle\":\"t\"}}",
+          env + "\"" + long_key + "\":[\"" + escaped_title + "\"],\"payload\":{\"type\":\"CardUpdated\","
+                "\"card_id\":\"01KF0HJ087AE67Z5NHCJZHQ5XV\",\"refs\":[\"" + escaped_title + "\",\"\"]}}"}) {
+        const std::string d = disagreement(codec, line);
+        BOOST_TEST(d.empty(), d.substr(0, 300));
+        spec_event out;
+        BOOST_TEST(!codec.decode(line, out));
+    }
+    spec_event out;
+    BOOST_REQUIRE(!codec.decode(env + "\"payload\":{\"type\":\"SpecCreated\",\"title\":\"" + escaped_title + "\"}}", out));
+    BOOST_TEST(std::get<sp::spec_created>(out.payload).title.size() > 10000);
+}
+
+BOOST_AUTO_TEST_CASE(NumbersOutOfRangeOrOfAnotherKindDecodeAsThroughTheValueTree) {
+    evlog::json_codec<spec_event> codec;
+    const std::string env = "\"spec_id\":\"01KF0HJ087AE67Z5NHCJZHQ5XV\",\"timestamp\":\"2026-01-15T10:00:01Z\",";
+    for (const char* n : {"0", "-0", "-1", "1.0", "1e3", "9223372036854775807", "9223372036854775808",
+                          "18446744073709551615", "18446744073709551616", "-9223372036854775809", "1e400",
+                          "-1e400", "1e-400", "0.1", "\"1\"", "null"}) {
+        const std::string num(n);
+        for (const std::string& line :
+             {"{\"event_id\":" + num + "," + env + "\"payload\":{\"type\":\"SpecCreated\"}}",
+              "{\"event_id\":1," + env + "\"payload\":{\"type\":\"SnapshotWritten\",\"snapshot_id\":" + num + "}}",
+              "{\"event_id\":1," + env + "\"payload\":{\"type\":\"CardMoved\",\"card_id\":"
+                  "\"01KF0HJ087AE67Z5NHCJZHQ5XV\",\"order\":" + num + "}}"}) {
+            const std::string d = disagreement(codec, line);
+            BOOST_TEST(d.empty(), d);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(PayloadTypeNotReadDirectlyOrUnknownDecodesAsThroughTheValueTree) {
+    // QuestionAsked and UndoApplied read through the tree; an unknown type
+    // keeps its bytes; "type" not first, absent, or not a string.
+    evlog::json_codec<spec_event> codec;
+    const std::string env = "{\"event_id\":1,\"spec_id\":\"01KF0HJ087AE67Z5NHCJZHQ5XV\","
+                            "\"timestamp\":\"2026-01-15T10:00:01Z\",\"payload\":";
+    for (const std::string& payload :
+         {std::string("{\"type\":\"UndoApplied\",\"target_event_id\":3,\"inverse_events\":[]}"),
+          std::string("{\"type\":\"QuestionAsked\",\"question\":{\"type\":\"Boolean\","
+                      "\"question_id\":\"01KF0HJ087AE67Z5NHCJZHQ5XV\",\"question\":\"q\"}}"),
+          std::string("{\"type\":\"FutureThing\",\"x\":[1, 2 ,{}]}"), std::string("{\"title\":\"a\",\"type\":\"SpecCreated\"}"),
+          std::string("{\"title\":\"a\"}"), std::string("{}"), std::string("{\"type\":1}"),
+          std::string("{\"type\":null}"), std::string("[]"), std::string("null"), std::string("\"SpecCreated\"")}) {
+        const std::string line = env + payload + "}";
+        const std::string d = disagreement(codec, line);
+        BOOST_TEST(d.empty(), d);
+    }
+    spec_event out;
+    BOOST_REQUIRE(!codec.decode(env + "{\"type\":\"FutureThing\",\"x\":[1, 2 ,{}]}}", out));
+    BOOST_TEST(std::get<evlog::unknown_payload>(out.payload).raw == "{\"type\":\"FutureThing\",\"x\":[1, 2 ,{}]}");
+}
+
+BOOST_AUTO_TEST_CASE(RequiredMemberMissingFromANestedObjectIsTheTreesError) {
+    evlog::json_codec<spec_event> codec;
+    const std::string env = "{\"event_id\":1,\"spec_id\":\"01KF0HJ087AE67Z5NHCJZHQ5XV\","
+                            "\"timestamp\":\"2026-01-15T10:00:01Z\",\"payload\":";
+    const std::string line = env + "{\"type\":\"CardCreated\",\"card\":{\"card_id\":\"01KF0HJ087AE67Z5NHCJZHQ5XV\","
+                                   "\"created_at\":\"2026-01-15T10:00:01Z\"}}}";
+    spec_event out;
+    BOOST_TEST(codec.decode(line, out) == evlog::make_error_code(evlog::errc::missing_field));
+    BOOST_TEST(codec.error_detail() == "field \"payload.card.updated_at\"");
+    BOOST_TEST(disagreement(codec, line).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

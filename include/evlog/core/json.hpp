@@ -9,6 +9,7 @@
 #include <concepts>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -465,5 +466,103 @@ struct write_members_tag {};
 
 template <class T>
 concept writes_members = requires(writer& w, const T& p) { tag_invoke(write_members_tag{}, w, p); };
+
+// ---------------------------------------------------------------- direct reading
+
+/// Where the value of one member goes when json_codec decodes a line
+/// without building a boost::json::value tree. A payload type T opts in
+/// with two functions found by ADL:
+///
+///     evlog::json::slot tag_invoke(evlog::json::read_member_tag, T& p, std::string_view key);
+///     constexpr std::uint32_t tag_invoke(evlog::json::required_members_tag, const T*);
+///
+/// The first maps a key to a slot (slot::ignore() for keys T does not
+/// read); each known key gets its own bit (0..31), and the second says
+/// which bits must have been seen. Each slot kind reads exactly as the
+/// helpers above read through value_to (or_default, optional, patch,
+/// required), so the decoded payload is the one the value tree gives; T
+/// starts default-constructed, which must equal what value_to gives for
+/// absent members. Anything a slot does not accept (a wrong type, a null
+/// where the tree path would throw, a repeated key, a missing required
+/// member) makes the codec decode the line again through the value tree,
+/// which then reports the error exactly as before.
+struct slot {
+    enum class kind : std::uint8_t {
+        ignore,            ///< any value, skipped (a key T does not read)
+        fail,              ///< this key makes the direct path give up
+        text,              ///< std::string: a string; null leaves it (or_default)
+        optional_text,     ///< std::optional<std::string>: null is nullopt
+        patch_text,        ///< patch<std::string>: null clears
+        text_array,        ///< std::vector<std::string>: null is empty (read as absent)
+        patch_text_array,  ///< patch<std::vector<std::string>>: null clears
+        number,            ///< double from any number; null leaves it (or_default)
+        unsigned_int,      ///< std::uint64_t from a non-negative integer (required)
+        id,                ///< ulid from its string (required)
+        time,              ///< timestamp from its string (required)
+        object,            ///< a nested object read by its own slots (required)
+        payload_type,      ///< the codec's: a payload's "type"
+    };
+    kind k = kind::ignore;
+    std::int8_t bit = -1; ///< the member's bit, -1 for none
+    void* target = nullptr;
+    /// For objects: the nested type's key lookup and required bits.
+    slot (*member)(void* target, std::string_view key) = nullptr;
+    std::uint32_t required = 0;
+
+    static slot ignore() { return {}; }
+    static slot fail() { return {kind::fail}; }
+    static slot text(std::string& t, int bit) { return {kind::text, static_cast<std::int8_t>(bit), &t}; }
+    static slot optional_text(std::optional<std::string>& t, int bit) {
+        return {kind::optional_text, static_cast<std::int8_t>(bit), &t};
+    }
+    static slot patch_text(patch<std::string>& t, int bit) {
+        return {kind::patch_text, static_cast<std::int8_t>(bit), &t};
+    }
+    static slot text_array(std::vector<std::string>& t, int bit) {
+        return {kind::text_array, static_cast<std::int8_t>(bit), &t};
+    }
+    static slot patch_text_array(patch<std::vector<std::string>>& t, int bit) {
+        return {kind::patch_text_array, static_cast<std::int8_t>(bit), &t};
+    }
+    static slot number(double& t, int bit) { return {kind::number, static_cast<std::int8_t>(bit), &t}; }
+    static slot unsigned_int(std::uint64_t& t, int bit) {
+        return {kind::unsigned_int, static_cast<std::int8_t>(bit), &t};
+    }
+    static slot id(ulid& t, int bit) { return {kind::id, static_cast<std::int8_t>(bit), &t}; }
+    static slot time(timestamp& t, int bit) { return {kind::time, static_cast<std::int8_t>(bit), &t}; }
+    template <class T>
+    static slot object(T& t, int bit);
+};
+
+struct read_member_tag {};
+struct required_members_tag {};
+
+template <class T>
+concept reads_members = requires(T& p, std::string_view key) {
+    { tag_invoke(read_member_tag{}, p, key) } -> std::same_as<slot>;
+    { tag_invoke(required_members_tag{}, static_cast<const T*>(nullptr)) } -> std::convertible_to<std::uint32_t>;
+};
+
+template <class T>
+slot slot::object(T& t, int bit) {
+    static_assert(reads_members<T>, "a nested object needs read_member_tag and required_members_tag");
+    slot s{kind::object, static_cast<std::int8_t>(bit), &t};
+    s.member = [](void* target, std::string_view key) {
+        return tag_invoke(read_member_tag{}, *static_cast<T*>(target), key);
+    };
+    s.required = tag_invoke(required_members_tag{}, static_cast<const T*>(nullptr));
+    return s;
+}
+
+/// The mask of the given bits, for required_members_tag.
+/// Bits are 0..31; another is an error (at compile time when constant).
+constexpr std::uint32_t bits(std::initializer_list<int> b) {
+    std::uint32_t m = 0;
+    for (int x : b) {
+        if (x < 0 || x > 31) throw std::out_of_range("evlog::json::bits: a member bit is 0..31");
+        m |= std::uint32_t{1} << x;
+    }
+    return m;
+}
 
 } // namespace evlog::json

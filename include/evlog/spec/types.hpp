@@ -273,6 +273,39 @@ inline void write_value(json::writer& w, const transcript_message& m) {
 
 } // namespace detail
 
+// Direct reading (json::read_member_tag), the same values as the
+// conversions above and below.
+
+inline json::slot tag_invoke(json::read_member_tag, card& c, std::string_view key) {
+    using s = json::slot;
+    if (key == "card_id") return s::id(c.card_id, 0);
+    if (key == "card_type") return s::text(c.card_type, 1);
+    if (key == "title") return s::text(c.title, 2);
+    if (key == "body") return s::optional_text(c.body, 3);
+    if (key == "lane") return s::text(c.lane, 4);
+    if (key == "order") return s::number(c.order, 5);
+    if (key == "refs") return s::text_array(c.refs, 6);
+    if (key == "created_at") return s::time(c.created_at, 7);
+    if (key == "updated_at") return s::time(c.updated_at, 8);
+    if (key == "created_by") return s::text(c.created_by, 9);
+    if (key == "updated_by") return s::text(c.updated_by, 10);
+    return s::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const card*) { return json::bits({0, 7, 8}); }
+
+inline json::slot tag_invoke(json::read_member_tag, transcript_message& m, std::string_view key) {
+    using s = json::slot;
+    if (key == "message_id") return s::id(m.message_id, 0);
+    if (key == "sender") return s::text(m.sender, 1);
+    if (key == "content") return s::text(m.content, 2);
+    if (key == "kind") return s::text(m.kind, 3);
+    if (key == "timestamp") return s::time(m.timestamp, 4);
+    return s::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const transcript_message*) {
+    return json::bits({0, 4});
+}
+
 inline transcript_message tag_invoke(boost::json::value_to_tag<transcript_message>, const boost::json::value& v) {
     const auto& o = detail::object_of(v);
     transcript_message m;
