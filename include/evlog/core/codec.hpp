@@ -2,10 +2,8 @@
 // Boost.JSON.
 #pragma once
 
-#include <algorithm>
-#include <charconv>
+#include <cstddef>
 #include <concepts>
-#include <cstring>
 #include <cstdint>
 #include <optional>
 #include <string>
