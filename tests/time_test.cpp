@@ -1,6 +1,7 @@
 // RFC 3339 timestamps, byte-identical to Go's time.Time marshalling in UTC.
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -27,6 +28,54 @@ std::int64_t parsed(std::string_view s) {
 }
 
 bool rejects(std::string_view s) { return !evlog::timestamp::parse(s).has_value(); }
+
+/// write() as it was before its per-thread date cache and digit pairs:
+/// the calendar for every call, one digit at a time.
+std::string reference_str(std::int64_t ns) {
+    using namespace std::chrono;
+    std::int64_t total_secs = ns / sec, nanos = ns % sec;
+    if (nanos < 0) { nanos += sec; --total_secs; }
+    std::int64_t days = total_secs / 86400, secs = total_secs % 86400;
+    if (secs < 0) { secs += 86400; --days; }
+    const year_month_day ymd{sys_days(std::chrono::days(days))};
+    auto put = [](std::string& out, long v, int width) {
+        std::string d(static_cast<std::size_t>(width), '0');
+        for (int k = width - 1; k >= 0; --k, v /= 10) d[static_cast<std::size_t>(k)] = static_cast<char>('0' + v % 10);
+        out += d;
+    };
+    std::string out;
+    put(out, static_cast<int>(ymd.year()), 4);
+    out += '-';
+    put(out, static_cast<long>(static_cast<unsigned>(ymd.month())), 2);
+    out += '-';
+    put(out, static_cast<long>(static_cast<unsigned>(ymd.day())), 2);
+    out += 'T';
+    put(out, static_cast<long>(secs / 3600), 2);
+    out += ':';
+    put(out, static_cast<long>(secs / 60 % 60), 2);
+    out += ':';
+    put(out, static_cast<long>(secs % 60), 2);
+    if (nanos != 0) {
+        out += '.';
+        std::string f;
+        put(f, static_cast<long>(nanos), 9);
+        while (f.back() == '0') f.pop_back();
+        out += f;
+    }
+    return out + 'Z';
+}
+
+/// A small deterministic generator (splitmix64).
+struct rng {
+    std::uint64_t s;
+    std::uint64_t next() {
+        std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    }
+    std::uint64_t below(std::uint64_t n) { return next() % n; }
+};
 
 } // namespace
 
@@ -204,6 +253,61 @@ BOOST_AUTO_TEST_CASE(JsonConversionOfBadValueThrowsInvalidTimestamp) {
             BOOST_TEST((e.code() == evlog::errc::invalid_timestamp));
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(WriteAgreesWithTheDigitByDigitReferenceAcrossDaysAndRange) {
+    // Random instants over the whole range, and runs on the same day and
+    // the next (the per-thread date cache must follow each change of day).
+    rng r{17};
+    const std::int64_t lo = std::numeric_limits<std::int64_t>::min(), hi = std::numeric_limits<std::int64_t>::max();
+    for (std::int64_t ns : {lo, lo + 1, hi, hi - 1, std::int64_t{0}, std::int64_t{-1}, std::int64_t{1}, -sec, base}) {
+        BOOST_TEST(fmt(ns) == reference_str(ns));
+    }
+    for (int i = 0; i < 300000; ++i) {
+        std::int64_t ns = static_cast<std::int64_t>(r.next());
+        if (i % 3 == 1) ns = base + static_cast<std::int64_t>(r.below(3 * 86400)) * sec; // nearby days
+        if (i % 5 == 0) ns -= ns % 1000;                                                // microseconds
+        if (fmt(ns) != reference_str(ns)) {
+            BOOST_TEST(fmt(ns) == reference_str(ns), "at " << ns);
+            break;
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(ZuluFastPathAcceptsAndRejectsAsTheGeneralParser) {
+    // parse() reads `...Z` on a fast path and `...z` on the general one,
+    // which takes both: they must agree on every string, valid or not.
+    rng r{29};
+    const std::string alphabet = "0123456789-:.TtZz+ /a";
+    int accepted = 0, rejected = 0;
+    for (int i = 0; i < 400000; ++i) {
+        std::string s = fmt(static_cast<std::int64_t>(r.next()));
+        if (r.below(3) == 0) { // more fraction digits than nanoseconds hold
+            s.pop_back();
+            if (s.find('.') == std::string::npos) s += '.';
+            s += std::string(r.below(12), static_cast<char>('0' + r.below(10))) + "Z";
+        }
+        for (std::uint64_t k = r.below(3); k > 0; --k) {
+            const auto at = r.below(s.size());
+            const char c = alphabet[r.below(alphabet.size())];
+            switch (r.below(3)) {
+            case 0: s[at] = c; break;
+            case 1: s.insert(s.begin() + static_cast<long>(at), c); break;
+            default: s.erase(at, 1); break;
+            }
+        }
+        if (s.empty() || s.back() != 'Z') continue;
+        std::string lower = s;
+        lower.back() = 'z';
+        const auto fast = evlog::timestamp::parse(s), general = evlog::timestamp::parse(lower);
+        if (fast != general) {
+            BOOST_TEST(false, "\"" << s << "\" and \"" << lower << "\" parse differently");
+            break;
+        }
+        (fast ? accepted : rejected) += 1;
+    }
+    BOOST_TEST(accepted > 10000);
+    BOOST_TEST(rejected > 10000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,7 +2,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -41,6 +43,44 @@ evlog::ulid make(std::uint64_t ms, std::uint16_t rand_hi, std::uint64_t rand_lo)
     for (int i = 0; i < 8; ++i)
         b[static_cast<std::size_t>(8 + i)] = static_cast<std::uint8_t>(rand_lo >> (8 * (7 - i)));
     return evlog::ulid(b);
+}
+
+/// parse() and write() as they were before the table and the split into
+/// halves: five bits at a time through a 130-bit number.
+std::optional<evlog::ulid> reference_parse(std::string_view s) {
+    static const std::string alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    if (s.size() != 26) return std::nullopt;
+    std::uint64_t hi = 0, lo = 0;
+    for (std::size_t i = 0; i < 26; ++i) {
+        char c = s[i];
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+        const auto v = alphabet.find(c);
+        if (v == std::string::npos || (i == 0 && v > 7)) return std::nullopt;
+        hi = (hi << 5) | (lo >> 59);
+        lo = (lo << 5) | v;
+    }
+    evlog::ulid::bytes_type b{};
+    for (int i = 0; i < 8; ++i) {
+        b[static_cast<std::size_t>(7 - i)] = static_cast<std::uint8_t>(hi >> (8 * i));
+        b[static_cast<std::size_t>(15 - i)] = static_cast<std::uint8_t>(lo >> (8 * i));
+    }
+    return evlog::ulid(b);
+}
+
+std::string reference_str(const evlog::ulid& u) {
+    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    std::uint64_t hi = 0, lo = 0;
+    for (std::size_t i = 0; i < 8; ++i) {
+        hi = (hi << 8) | u.bytes()[i];
+        lo = (lo << 8) | u.bytes()[i + 8];
+    }
+    std::string out(26, '0');
+    for (int i = 25; i >= 0; --i) {
+        out[static_cast<std::size_t>(i)] = alphabet[lo & 31];
+        lo = (lo >> 5) | (hi << 59);
+        hi >>= 5;
+    }
+    return out;
 }
 
 } // namespace
@@ -241,6 +281,38 @@ BOOST_AUTO_TEST_CASE(JsonConversionOfBadValueThrowsInvalidUlid) {
             BOOST_TEST((e.code() == evlog::errc::invalid_ulid));
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(ParseAndWriteAgreeWithTheFiveBitsAtATimeReference) {
+    // Random ids both ways, and random 26-character strings (valid
+    // characters in either case, some invalid, some first characters above
+    // '7') through parse.
+    std::uint64_t s = 5;
+    auto next = [&s] {
+        std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    };
+    const std::string chars = "0123456789ABCDEFGHJKMNPQRSTVWXYZabcdefghjkmnpqrstvwxyzILOUilou-_ \x80\xff";
+    int valid = 0;
+    for (int i = 0; i < 200000; ++i) {
+        evlog::ulid::bytes_type b{};
+        for (auto& x : b) x = static_cast<std::uint8_t>(next());
+        const evlog::ulid u(b);
+        if (u.str() != reference_str(u) || evlog::ulid::parse(u.str()) != u) {
+            BOOST_TEST(u.str() == reference_str(u));
+            break;
+        }
+        std::string t(26, '0');
+        for (auto& c : t) c = chars[next() % (next() % 8 == 0 ? chars.size() : 32)];
+        if (evlog::ulid::parse(t) != reference_parse(t)) {
+            BOOST_TEST(false, "parse differs on " << t);
+            break;
+        }
+        valid += reference_parse(t).has_value();
+    }
+    BOOST_TEST(valid > 10000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

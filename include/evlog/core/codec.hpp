@@ -2,19 +2,25 @@
 // Boost.JSON.
 #pragma once
 
-#include <charconv>
+#include <cstddef>
 #include <concepts>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
 #include <variant>
+#include <vector>
 
+#include <boost/json/array.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/error.hpp>
 #include <boost/json/monotonic_resource.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/json/serializer.hpp>
+#include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
@@ -37,9 +43,306 @@ concept event_codec = requires(C& c, const Event& e, Event& out_event, std::stri
     { c.error_detail() } -> std::convertible_to<std::string_view>;
 };
 
-/// The default codec. One instance reuses its parser, serializer and a
-/// monotonic buffer across lines, so decoding allocates nothing beyond the
-/// event's own data. Not thread-safe: give each thread its own.
+namespace detail {
+
+/// A boost::json::basic_parser handler that decodes a line straight into
+/// an event through json::slot, for envelopes whose payload type reads its
+/// members directly (json::reads_members). Any token it does not expect
+/// stops the parse; json_codec then decodes the line through the value
+/// tree, which accepts and rejects exactly what it always did. Boost's own
+/// parser does the lexing, so what parses, the numbers and the strings are
+/// Boost.JSON's either way.
+template <class Event>
+class direct_handler {
+public:
+    // The value tree's limits (boost::json::detail::handler's), so that no
+    // line too large for the tree is read here instead.
+    static constexpr std::size_t max_object_size = boost::json::object::max_size();
+    static constexpr std::size_t max_array_size = boost::json::array::max_size();
+    static constexpr std::size_t max_key_size = boost::json::string::max_size();
+    static constexpr std::size_t max_string_size = boost::json::string::max_size();
+
+    using error_code = boost::system::error_code;
+    using string_view = boost::json::string_view;
+
+    direct_handler() { frames_.reserve(8); }
+
+    /// Before each line.
+    void start(Event& out) {
+        out_ = &out;
+        frames_.clear();
+        pending_ = {};
+        skip_ = 0;
+        array_ = nullptr;
+        part_.clear();
+        envelope_read_ = false;
+    }
+
+    bool on_document_begin(error_code&) { return true; }
+    // Only a line that is one object, read to its end, is an event: a
+    // top-level array, string, number, true/false or null is not (the tree
+    // path then says "line is not a JSON object").
+    bool on_document_end(error_code& ec) { return envelope_read_ || stop(ec); }
+
+    bool on_object_begin(error_code& ec) {
+        if (skip_) return ++skip_, true;
+        if (frames_.empty()) { // the envelope
+            frames_.push_back({out_, &envelope_member, json::bits({0, 1, 2, 3}), 0, frame_kind::envelope});
+            return true;
+        }
+        if (array_) return stop(ec);
+        switch (pending_.k) {
+        case json::slot::kind::ignore: skip_ = 1; return true;
+        case json::slot::kind::object:
+            frames_.push_back({pending_.target, pending_.member, pending_.required, 0,
+                               pending_.member == &payload_member ? frame_kind::payload_type : frame_kind::plain});
+            return true;
+        default: return stop(ec);
+        }
+    }
+    bool on_object_end(std::size_t, error_code& ec) {
+        if (skip_) return --skip_, true;
+        const frame& f = frames_.back();
+        if ((f.seen & f.required) != f.required) return stop(ec); // a required member is missing
+        frames_.pop_back();
+        if (frames_.empty()) envelope_read_ = true;
+        return true;
+    }
+    bool on_array_begin(error_code& ec) {
+        if (skip_) return ++skip_, true;
+        if (array_) return stop(ec);
+        switch (pending_.k) {
+        case json::slot::kind::ignore: skip_ = 1; return true;
+        case json::slot::kind::text_array: array_ = static_cast<std::vector<std::string>*>(pending_.target); return true;
+        case json::slot::kind::patch_text_array:
+            scratch_array_.clear();
+            array_ = &scratch_array_;
+            return true;
+        default: return stop(ec);
+        }
+    }
+    bool on_array_end(std::size_t, error_code& ec) {
+        if (skip_) return --skip_, true;
+        if (!array_) return stop(ec);
+        if (pending_.k == json::slot::kind::patch_text_array)
+            *static_cast<json::patch<std::vector<std::string>>*>(pending_.target) =
+                json::patch<std::vector<std::string>>::set(std::move(scratch_array_));
+        array_ = nullptr;
+        return true;
+    }
+
+    bool on_key_part(string_view s, std::size_t, error_code&) {
+        if (!skip_) part_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_key(string_view s, std::size_t, error_code& ec) {
+        if (skip_) return true;
+        const std::string_view key = whole(s);
+        frame& f = frames_.back();
+        if (f.kind == frame_kind::payload && key == "type") return stop(ec); // a second "type"
+        pending_ = f.member(f.target, key);
+        part_.clear();
+        if (pending_.k == json::slot::kind::fail) return stop(ec);
+        if (pending_.bit > 31) return stop(ec); // no bit to track it by: let the tree read it
+        if (pending_.bit >= 0) {
+            const std::uint32_t bit = std::uint32_t{1} << pending_.bit;
+            if (f.seen & bit) return stop(ec); // a repeated key: the tree keeps the last, we give up
+            f.seen |= bit;
+        }
+        return true;
+    }
+
+    bool on_string_part(string_view s, std::size_t, error_code&) {
+        if (!skip_) part_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_string(string_view s, std::size_t, error_code& ec) {
+        if (skip_) return true;
+        const std::string_view v = whole(s);
+        const bool ok = string_value(v);
+        part_.clear();
+        return ok || stop(ec);
+    }
+
+    bool on_number_part(string_view, error_code&) { return true; }
+    bool on_int64(std::int64_t i, string_view, error_code& ec) {
+        if (skip_) return true;
+        if (array_) return stop(ec);
+        switch (pending_.k) {
+        case json::slot::kind::ignore: return true;
+        case json::slot::kind::number: *static_cast<double*>(pending_.target) = static_cast<double>(i); return true;
+        case json::slot::kind::unsigned_int:
+            if (i < 0) return stop(ec);
+            *static_cast<std::uint64_t*>(pending_.target) = static_cast<std::uint64_t>(i);
+            return true;
+        default: return stop(ec);
+        }
+    }
+    bool on_uint64(std::uint64_t u, string_view, error_code& ec) {
+        if (skip_) return true;
+        if (array_) return stop(ec);
+        switch (pending_.k) {
+        case json::slot::kind::ignore: return true;
+        case json::slot::kind::number: *static_cast<double*>(pending_.target) = static_cast<double>(u); return true;
+        case json::slot::kind::unsigned_int: *static_cast<std::uint64_t*>(pending_.target) = u; return true;
+        default: return stop(ec);
+        }
+    }
+    bool on_double(double d, string_view, error_code& ec) {
+        if (skip_) return true;
+        if (array_) return stop(ec);
+        switch (pending_.k) {
+        case json::slot::kind::ignore: return true;
+        case json::slot::kind::number: *static_cast<double*>(pending_.target) = d; return true;
+        default: return stop(ec);
+        }
+    }
+    bool on_bool(bool, error_code& ec) {
+        if (skip_) return true;
+        return (!array_ && pending_.k == json::slot::kind::ignore) || stop(ec);
+    }
+    bool on_null(error_code& ec) {
+        if (skip_) return true;
+        if (array_) return stop(ec);
+        switch (pending_.k) {
+        case json::slot::kind::ignore:
+        case json::slot::kind::text:       // or_default: null reads as absent
+        case json::slot::kind::number:
+        case json::slot::kind::text_array: // read_array: null reads as empty
+            return true;
+        case json::slot::kind::optional_text:
+            static_cast<std::optional<std::string>*>(pending_.target)->reset();
+            return true;
+        case json::slot::kind::patch_text:
+            *static_cast<json::patch<std::string>*>(pending_.target) = json::patch<std::string>::clear();
+            return true;
+        case json::slot::kind::patch_text_array:
+            *static_cast<json::patch<std::vector<std::string>>*>(pending_.target) =
+                json::patch<std::vector<std::string>>::clear();
+            return true;
+        default: return stop(ec);
+        }
+    }
+    bool on_comment_part(string_view, error_code&) { return true; }
+    bool on_comment(string_view, error_code&) { return true; }
+
+private:
+    enum class frame_kind : std::uint8_t { plain, envelope, payload_type, payload };
+    struct frame {
+        void* target;
+        json::slot (*member)(void*, std::string_view);
+        std::uint32_t required, seen;
+        frame_kind kind;
+    };
+
+    static bool stop(error_code& ec) {
+        ec = boost::json::error::syntax; // any error: the codec falls back to the value tree
+        return false;
+    }
+
+    std::string_view whole(string_view s) {
+        if (part_.empty()) return {s.data(), s.size()};
+        part_.append(s.data(), s.size());
+        return part_;
+    }
+
+    bool string_value(std::string_view v) {
+        if (array_) {
+            array_->emplace_back(v);
+            return true;
+        }
+        void* t = pending_.target;
+        switch (pending_.k) {
+        case json::slot::kind::ignore: return true;
+        case json::slot::kind::text: static_cast<std::string*>(t)->assign(v); return true;
+        case json::slot::kind::optional_text: static_cast<std::optional<std::string>*>(t)->emplace(v); return true;
+        case json::slot::kind::patch_text:
+            *static_cast<json::patch<std::string>*>(t) = json::patch<std::string>::set(std::string(v));
+            return true;
+        case json::slot::kind::id:
+            if (auto u = ulid::parse(v)) return *static_cast<ulid*>(t) = *u, true;
+            return false;
+        case json::slot::kind::time:
+            if (auto ts = timestamp::parse(v)) return *static_cast<timestamp*>(t) = *ts, true;
+            return false;
+        case json::slot::kind::payload_type: return select_payload(v);
+        default: return false;
+        }
+    }
+
+    using payload_variant = typename Event::payload_variant;
+    using known = typename Event::known_payloads;
+
+    /// The payload's "type" names a type that reads its members directly:
+    /// the payload frame reads that type from now on.
+    template <std::size_t I = 0>
+    bool select_payload(std::string_view type) {
+        if constexpr (I < std::variant_size_v<known>) {
+            using T = std::variant_alternative_t<I, known>;
+            if (type != std::string_view(T::wire_type)) return select_payload<I + 1>(type);
+            if constexpr (json::reads_members<T>) {
+                T& p = out_->payload.template emplace<I>();
+                frame& f = frames_.back();
+                const json::slot s = json::slot::object(p, 0);
+                f = {&p, s.member, s.required, 0, frame_kind::payload};
+                return true;
+            } else {
+                return false;
+            }
+        } else {
+            return false; // unknown_payload keeps the raw bytes: the tree path does that
+        }
+    }
+
+    static json::slot envelope_member(void* target, std::string_view key) {
+        Event& e = *static_cast<Event*>(target);
+        if (key == "event_id") return json::slot::unsigned_int(e.id, 0);
+        if (key == Event::stream_key::name) return json::slot::id(e.stream, 1);
+        if (key == "timestamp") return json::slot::time(e.time, 2);
+        if (key == "payload") {
+            json::slot s{json::slot::kind::object, 3, target};
+            s.member = &payload_member;
+            s.required = json::bits({0});
+            return s;
+        }
+        return json::slot::ignore();
+    }
+
+    /// A payload's first key must be "type".
+    static json::slot payload_member(void*, std::string_view key) {
+        if (key != "type") return json::slot::fail();
+        return {json::slot::kind::payload_type, 0};
+    }
+
+    Event* out_ = nullptr;
+    std::vector<frame> frames_;
+    json::slot pending_;
+    int skip_ = 0;                        // depth inside an ignored value
+    std::vector<std::string>* array_ = nullptr; // the string array being read
+    std::vector<std::string> scratch_array_;
+    std::string part_;                    // a key or string delivered in parts
+    bool envelope_read_ = false;          // the top-level object has ended
+};
+
+/// Whether any payload type of Event reads its members directly.
+template <class Event>
+inline constexpr bool any_reads_members = false;
+template <class... Ts, class K>
+inline constexpr bool any_reads_members<event<std::variant<Ts...>, K>> = (json::reads_members<Ts> || ...);
+
+} // namespace detail
+
+/// The default codec. One instance reuses its parsers and a monotonic
+/// buffer across lines, so decoding allocates nothing beyond the event's
+/// own data. Not thread-safe: give each thread its own.
+///
+/// Payload types that write themselves (json::write_members_tag) are
+/// encoded straight into the line, others through their value_from
+/// conversion; the bytes are the same either way. Lines whose payload type
+/// reads itself (json::read_member_tag) are decoded straight into the
+/// event when they hold nothing unexpected, and through a
+/// boost::json::value tree otherwise, so what is accepted, what is
+/// rejected and the errors are those of the value tree.
 template <class Event>
 class json_codec;
 
@@ -49,35 +352,50 @@ public:
     using event_type = event<std::variant<Ts...>, StreamKey>;
 
     json_codec() : resource_(buffer_, sizeof(buffer_)) {
-        boost::json::parse_options opt;
-        opt.max_depth = 64;
-        parser_.emplace(boost::json::storage_ptr(), opt);
+        parser_.emplace(boost::json::storage_ptr(), parse_options());
+        if constexpr (detail::any_reads_members<event_type>) direct_.emplace(parse_options());
     }
     json_codec(const json_codec&) = delete;
     json_codec& operator=(const json_codec&) = delete;
 
-    /// Appends the event's line, without a newline.
+    /// Appends the event's line, without a newline. If it throws (a
+    /// payload's conversion, or memory), `out` is left as it was.
     void encode(const event_type& e, std::string& out) {
-        char num[24];
-        out += "{\"event_id\":";
-        auto r = std::to_chars(num, num + sizeof(num), e.id);
-        out.append(num, r.ptr);
-        out += ",\"";
-        out += StreamKey::name;
-        out += "\":\"";
-        char id[26];
-        e.stream.write(id);
-        out.append(id, 26);
-        out += "\",\"timestamp\":\"";
-        char ts[40];
-        out.append(ts, e.time.write(ts));
-        out += "\",\"payload\":";
-        std::visit([&](const auto& p) { encode_payload(p, out); }, e.payload);
-        out += '}';
+        writer w(out);
+        w.literal("{\"event_id\":");
+        w.number(e.id);
+        w.literal(",\"");
+        w.raw(StreamKey::name);
+        w.literal("\":\"");
+        e.stream.write(w.reserve(26));
+        w.advance(26);
+        w.literal("\",\"timestamp\":\"");
+        w.advance(e.time.write(w.reserve(40)));
+        w.literal("\",\"payload\":");
+        std::visit([&](const auto& p) { encode_payload(p, w); }, e.payload);
+        w.literal("}");
+        w.finish();
     }
 
     /// Decodes one line (without its newline). On error `out` is unspecified.
     std::error_code decode(std::string_view line, event_type& out) {
+        detail_.clear();
+        if constexpr (detail::any_reads_members<event_type>) {
+            // Straight into the event when the payload type allows it; the
+            // value tree below otherwise, and for every line that is not
+            // plainly well-formed (it then reports the error).
+            direct_->reset();
+            direct_->handler().start(out);
+            boost::system::error_code dec;
+            const std::size_t n = direct_->write_some(false, line.data(), line.size(), dec);
+            if (!dec && n == line.size() && direct_->done()) return {};
+        }
+        return decode_tree(line, out);
+    }
+
+    /// As decode(), always through a boost::json::value tree. For tests
+    /// comparing the two paths.
+    std::error_code decode_tree(std::string_view line, event_type& out) {
         detail_.clear();
         resource_.release();
         parser_->reset(boost::json::storage_ptr(&resource_));
@@ -123,6 +441,12 @@ public:
     std::string_view error_detail() const noexcept { return detail_; }
 
 private:
+    static boost::json::parse_options parse_options() {
+        boost::json::parse_options opt;
+        opt.max_depth = 64;
+        return opt;
+    }
+
     static std::string field(std::string_view name) { return "field \"" + std::string(name) + "\""; }
 
     std::error_code fail(errc code, std::string detail) {
@@ -159,36 +483,61 @@ private:
         }
     }
 
-    void encode_payload(const unknown_payload& p, std::string& out) { out += p.raw; }
+    using writer = json::writer;
+
+    void encode_payload(const unknown_payload& p, writer& w) { w.raw(p.raw); }
 
     template <class T>
-    void encode_payload(const T& p, std::string& out) {
-        resource_.release();
-        boost::json::value v = boost::json::value_from(p, boost::json::storage_ptr(&resource_));
-        out += "{\"type\":";
-        append_json(boost::json::value(std::string_view(T::wire_type), boost::json::storage_ptr(&resource_)), out);
-        if (const auto* o = v.if_object()) {
-            for (const auto& kv : *o) {
-                if (kv.key() == "type") continue;
-                out += ',';
-                append_json(boost::json::value(kv.key(), boost::json::storage_ptr(&resource_)), out);
-                out += ':';
-                append_json(kv.value(), out);
+    void encode_payload(const T& p, writer& w) {
+        w.literal("{\"type\":");
+        w.escaped(std::string_view(T::wire_type));
+        w.set_need_comma(true);
+        if constexpr (json::writes_members<T>) {
+            tag_invoke(json::write_members_tag{}, w, p);
+        } else {
+            resource_.release();
+            boost::json::value v = boost::json::value_from(p, boost::json::storage_ptr(&resource_));
+            if (const auto* o = v.if_object()) {
+                for (const auto& kv : *o) {
+                    if (kv.key() == "type") continue;
+                    w.key(kv.key());
+                    write_value(kv.value(), w);
+                }
             }
         }
-        out += '}';
+        w.end_object();
     }
 
-    void append_json(const boost::json::value& v, std::string& out) {
-        serializer_.reset(&v);
-        char buf[4096];
-        while (!serializer_.done()) out += serializer_.read(buf, sizeof(buf));
+    // The tree is written byte for byte as boost::json::serializer writes
+    // it (json::writer's escapes and number text).
+    static void write_value(const boost::json::value& v, writer& w) {
+        switch (v.kind()) {
+        case boost::json::kind::null: w.null(); break;
+        case boost::json::kind::bool_: w.boolean(v.get_bool()); break;
+        case boost::json::kind::int64: w.number(v.get_int64()); break;
+        case boost::json::kind::uint64: w.number(v.get_uint64()); break;
+        case boost::json::kind::double_: w.number(v.get_double()); break;
+        case boost::json::kind::string: w.string(std::string_view(v.get_string())); break;
+        case boost::json::kind::array:
+            w.begin_array();
+            for (const auto& x : v.get_array()) write_value(x, w);
+            w.end_array();
+            break;
+        case boost::json::kind::object:
+            w.begin_object();
+            for (const auto& kv : v.get_object()) {
+                w.key(kv.key());
+                write_value(kv.value(), w);
+            }
+            w.end_object();
+            break;
+        }
     }
 
     alignas(std::max_align_t) unsigned char buffer_[16 * 1024];
     boost::json::monotonic_resource resource_;
     std::optional<boost::json::parser> parser_;
-    boost::json::serializer serializer_;
+    std::optional<boost::json::basic_parser<detail::direct_handler<event_type>>> direct_;
     std::string detail_;
 };
 

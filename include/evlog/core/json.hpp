@@ -1,20 +1,38 @@
 // Helpers for writing payload conversions (tag_invoke) that report which
-// field was wrong, and a three-state field for "absent / null / value".
+// field was wrong, a three-state field for "absent / null / value", and
+// json::writer, which payloads may use to write their JSON directly.
 #pragma once
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
+#include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <boost/json/conversion.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serializer.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
 
 #include <evlog/core/errors.hpp>
+#include <evlog/core/time.hpp>
+#include <evlog/core/ulid.hpp>
 
 namespace evlog::json {
 
@@ -37,20 +55,28 @@ inline const boost::json::object& as_object(const boost::json::value& v, std::st
 }
 
 namespace detail {
-template <class T>
-T convert(const boost::json::value& v, std::string_view key) {
+/// value_to<T>(v); a failure becomes a field_error naming the field
+/// `name()`, which is only called then (so a caller converting many
+/// elements builds no names on success).
+template <class T, class Name>
+T convert_named(const boost::json::value& v, Name&& name) {
     try {
         return boost::json::value_to<T>(v);
     } catch (const field_error& e) {
-        throw field_error(static_cast<errc>(e.code().value()), std::string(key) + "." + e.field());
+        throw field_error(static_cast<errc>(e.code().value()), std::string(name()) + "." + e.field());
     } catch (const std::system_error& e) {
         // ulid and timestamp report their own evlog codes; boost reports its own.
         errc code = e.code().category() == error_category() ? static_cast<errc>(e.code().value())
                                                             : errc::wrong_type;
-        throw field_error(code, std::string(key));
+        throw field_error(code, std::string(name()));
     } catch (const std::exception&) {
-        throw field_error(errc::wrong_type, std::string(key));
+        throw field_error(errc::wrong_type, std::string(name()));
     }
+}
+
+template <class T>
+T convert(const boost::json::value& v, std::string_view key) {
+    return convert_named<T>(v, [key] { return key; });
 }
 } // namespace detail
 
@@ -118,6 +144,425 @@ private:
 template <class T>
 void put_optional(boost::json::object& o, std::string_view key, const std::optional<T>& v) {
     if (v) o[key] = boost::json::value_from(*v, o.storage());
+}
+
+/// Compact JSON text appended to a std::string, byte for byte what
+/// boost::json::serializer writes for the same values (same escapes,
+/// lowercase `\u00XX`, Boost's text for doubles). Used by json_codec and
+/// by payloads that write themselves (see write_members_tag) instead of
+/// building a boost::json::value first.
+///
+/// The string is grown ahead and cut to length by finish(), so each piece
+/// costs a bounds check and a copy. If the writer is destroyed without
+/// finish() (an exception), the string is put back as it was. Commas
+/// between members and elements are written by the writer: key(), the
+/// value functions and begin_*() add one when something precedes them in
+/// the same object or array.
+class writer {
+public:
+    explicit writer(std::string& out) : out_(out), start_(out.size()), pos_(out.size()) {}
+    writer(const writer&) = delete;
+    writer& operator=(const writer&) = delete;
+    ~writer() {
+        if (!done_) out_.resize(start_);
+    }
+
+    // ---------------------------------------------------------------- structure
+
+    void begin_object() { open('{'); }
+    void end_object() { close('}'); }
+    void begin_array() { open('['); }
+    void end_array() { close(']'); }
+    /// `"k":`, after a comma when a member precedes it.
+    void key(std::string_view k) {
+        char* d = reserve(escaped_room(k.size(), 4));
+        char* const start = d;
+        if (need_comma_) *d++ = ',';
+        d = write_escaped(d, k);
+        *d++ = ':';
+        pos_ += static_cast<std::size_t>(d - start);
+        need_comma_ = false;
+    }
+
+    /// A key written as a literal, e.g. `w.key("card_id")`: the same bytes
+    /// as key(std::string_view(k)), up to the first NUL as for any C
+    /// string, but for a literal the length and the check for characters
+    /// to escape are done by the compiler.
+    template <std::size_t N>
+    [[gnu::always_inline]] void key(const char (&k)[N]) {
+        const std::size_t n = std::char_traits<char>::length(k);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto c = static_cast<unsigned char>(k[i]);
+            if (c < 0x20 || c == '"' || c == '\\') [[unlikely]]
+                return key(std::string_view(k, n));
+        }
+        char* d = reserve(n + 4);
+        char* const start = d;
+        if (need_comma_) *d++ = ',';
+        *d++ = '"';
+        std::memcpy(d, k, n);
+        d += n;
+        *d++ = '"';
+        *d++ = ':';
+        pos_ += static_cast<std::size_t>(d - start);
+        need_comma_ = false;
+    }
+
+    // ---------------------------------------------------------------- values
+
+    void string(std::string_view s) {
+        char* d = reserve(escaped_room(s.size(), 3));
+        char* const start = d;
+        if (need_comma_) *d++ = ',';
+        d = write_escaped(d, s);
+        pos_ += static_cast<std::size_t>(d - start);
+        need_comma_ = true;
+    }
+    template <std::integral Int>
+        requires(!std::same_as<Int, bool>)
+    void number(Int v) {
+        char* d = reserve(25);
+        char* const start = d;
+        if (need_comma_) *d++ = ',';
+        d = std::to_chars(d, d + 24, v).ptr;
+        pos_ += static_cast<std::size_t>(d - start);
+        need_comma_ = true;
+    }
+    /// Boost.JSON's text for a double (e.g. `1.225E1`): the shortest
+    /// digits that read back exactly (both use Ryu), in its exponent form.
+    void number(double d) {
+        comma();
+        if (!std::isfinite(d) || d == 0) {
+            // Zeros, infinities and NaN: Boost's special spellings.
+            boost::json::value v(d);
+            boost::json::serializer sr;
+            sr.reset(&v);
+            char buf[64];
+            while (!sr.done()) raw(sr.read(buf, sizeof(buf)));
+        } else {
+            char buf[40];
+            const auto r = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
+            const char* e = static_cast<const char*>(std::memchr(buf, 'e', static_cast<std::size_t>(r.ptr - buf)));
+            char* out = reserve(32);
+            char* o = out;
+            const auto mant = static_cast<std::size_t>(e - buf);
+            std::memcpy(o, buf, mant); // d.ddd, as Boost writes it
+            o += mant;
+            *o++ = 'E';
+            const char* x = e + 1;
+            if (*x == '-') *o++ = '-';
+            ++x;                                // the sign
+            while (*x == '0' && x + 1 < r.ptr) ++x; // "e+07" is "E7"
+            while (x < r.ptr) *o++ = *x++;
+            pos_ += static_cast<std::size_t>(o - out);
+        }
+        need_comma_ = true;
+    }
+    void boolean(bool b) {
+        comma();
+        if (b) literal("true");
+        else literal("false");
+        need_comma_ = true;
+    }
+    void null() {
+        comma();
+        literal("null");
+        need_comma_ = true;
+    }
+    /// A ULID as its 26-character string.
+    void string(const ulid& u) {
+        char* d = reserve(29);
+        char* const start = d;
+        if (need_comma_) *d++ = ',';
+        *d++ = '"';
+        u.write(d);
+        d += 26;
+        *d++ = '"';
+        pos_ += static_cast<std::size_t>(d - start);
+        need_comma_ = true;
+    }
+    /// A timestamp as its RFC 3339 string.
+    void string(const timestamp& t) {
+        char* d = reserve(40);
+        char* const start = d;
+        if (need_comma_) *d++ = ',';
+        *d++ = '"';
+        d += t.write(d);
+        *d++ = '"';
+        pos_ += static_cast<std::size_t>(d - start);
+        need_comma_ = true;
+    }
+    /// Text that is already one JSON value, written as it is.
+    void json_text(std::string_view text) {
+        comma();
+        raw(text);
+        need_comma_ = true;
+    }
+
+    // ---------------------------------------------------------------- raw bytes
+
+    /// Room for n more bytes at the cursor; the caller then advance()s.
+    char* reserve(std::size_t n) {
+        if (out_.size() - pos_ < n) [[unlikely]]
+            grow(n);
+        return out_.data() + pos_;
+    }
+    void advance(std::size_t n) noexcept { pos_ += n; }
+    void raw(std::string_view s) {
+        if (s.empty()) return;
+        std::memcpy(reserve(s.size()), s.data(), s.size());
+        pos_ += s.size();
+    }
+    template <std::size_t N>
+    void literal(const char (&s)[N]) {
+        raw(std::string_view(s, N - 1));
+    }
+    void put(char c) {
+        *reserve(1) = c;
+        ++pos_;
+    }
+    /// Whether the next member or element needs a comma before it; set it
+    /// after writing the start of an object by hand.
+    void set_need_comma(bool b) noexcept { need_comma_ = b; }
+
+    /// A quoted, escaped JSON string, with no comma handling.
+    void escaped(std::string_view s) {
+        char* d = reserve(escaped_room(s.size(), 2));
+        pos_ += static_cast<std::size_t>(write_escaped(d, s) - d);
+    }
+
+    /// Cuts the string to what was written.
+    void finish() {
+        out_.resize(pos_);
+        done_ = true;
+    }
+
+private:
+    void comma() {
+        if (need_comma_) put(',');
+    }
+    void open(char c) {
+        char* d = reserve(2);
+        char* const start = d;
+        if (need_comma_) *d++ = ',';
+        *d++ = c;
+        pos_ += static_cast<std::size_t>(d - start);
+        need_comma_ = false;
+    }
+    void close(char c) {
+        put(c);
+        need_comma_ = true;
+    }
+
+    /// Makes room for n bytes at pos_: at least doubles what this writer
+    /// holds, so a line costs a few reallocations at most. std::string
+    /// throws std::length_error rather than wrap around when the sum is
+    /// too large (pos_ <= size() <= max_size(), and max_size() is far
+    /// below SIZE_MAX / 2).
+    [[gnu::noinline]] void grow(std::size_t n) {
+        const std::size_t more = std::max<std::size_t>({n, 1024, out_.size() - start_});
+        if (more > out_.max_size() - pos_) throw std::length_error("evlog::json::writer: line too long");
+        out_.resize(pos_ + more);
+    }
+
+    /// The room write_escaped needs for n bytes plus `extra`: every byte
+    /// may become six (\u00XX). Throws instead of letting n * 6 wrap.
+    static std::size_t escaped_room(std::size_t n, std::size_t extra) {
+        if (n > (std::size_t(-1) - extra) / 6) throw std::length_error("evlog::json::writer: string too long");
+        return n * 6 + extra;
+    }
+
+    /// Writes `"s"` escaped at d, which has room for s.size() * 6 + 2
+    /// bytes (every byte escaped as \u00XX, and the quotes); returns the end.
+    static char* write_escaped(char* d, std::string_view s) noexcept {
+        // Control characters: the escape letter, or 'u' for \u00XX (Boost.JSON's table).
+        static constexpr char esc[32] = {'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
+                                         'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u'};
+        static constexpr char hex[] = "0123456789abcdef";
+        *d++ = '"';
+        const char* p = s.data();
+        const char* const end = p + s.size();
+        while (p < end) {
+            if (end - p >= 16) {
+                const char* run = p;
+                p = skip_plain(p, end);
+                std::memcpy(d, run, static_cast<std::size_t>(p - run));
+                d += p - run;
+            } else {
+                // A short rest: check and copy in one pass.
+                for (; p < end; ++p) {
+                    const auto c = static_cast<unsigned char>(*p);
+                    if (c < 0x20 || c == '"' || c == '\\') break;
+                    *d++ = static_cast<char>(c);
+                }
+            }
+            if (p == end) break;
+            const auto c = static_cast<unsigned char>(*p++);
+            *d++ = '\\';
+            if (c >= 0x20) {
+                *d++ = static_cast<char>(c);
+            } else if (esc[c] != 'u') {
+                *d++ = esc[c];
+            } else {
+                const char u[5] = {'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                std::memcpy(d, u, 5);
+                d += 5;
+            }
+        }
+        *d++ = '"';
+        return d;
+    }
+
+    /// The first byte in [p, end) that a JSON string must escape (a control
+    /// character, '"' or '\\'), or end.
+    static const char* skip_plain(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+        // Sixteen bytes at a time: a byte needs escaping when it is <= 0x1f, '"' or '\\'.
+        const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
+        while (end - p >= 16) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                                             _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
+            if (const int mask = _mm_movemask_epi8(hit)) return p + __builtin_ctz(static_cast<unsigned>(mask));
+            p += 16;
+        }
+#else
+        // Eight bytes at a time.
+        constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+        while (end - p >= 8) {
+            std::uint64_t x;
+            std::memcpy(&x, p, 8);
+            const std::uint64_t ctl = (x - ones * 0x20) & ~x & highs; // some byte < 0x20
+            const std::uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+            if (ctl | ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs)) break;
+            p += 8;
+        }
+#endif
+        for (; p < end; ++p) {
+            const auto c = static_cast<unsigned char>(*p);
+            if (c < 0x20 || c == '"' || c == '\\') return p;
+        }
+        return end;
+    }
+
+    std::string& out_;
+    std::size_t start_, pos_;
+    bool done_ = false;
+    bool need_comma_ = false;
+};
+
+/// The tag of a payload's direct writer. A payload type T may provide
+///
+///     void tag_invoke(evlog::json::write_members_tag, evlog::json::writer& w, const T& p);
+///
+/// writing, with w.key() and the value functions, every member of its JSON
+/// object except "type", in the order and with exactly the values its
+/// value_from conversion (tag_invoke with boost::json::value_from_tag)
+/// gives. json_codec then writes the payload straight into the line
+/// instead of building a boost::json::value first; the bytes must not
+/// change, which tests can check by comparing the two paths. Without it
+/// the codec uses value_from.
+struct write_members_tag {};
+
+template <class T>
+concept writes_members = requires(writer& w, const T& p) { tag_invoke(write_members_tag{}, w, p); };
+
+// ---------------------------------------------------------------- direct reading
+
+/// Where the value of one member goes when json_codec decodes a line
+/// without building a boost::json::value tree. A payload type T opts in
+/// with two functions found by ADL:
+///
+///     evlog::json::slot tag_invoke(evlog::json::read_member_tag, T& p, std::string_view key);
+///     constexpr std::uint32_t tag_invoke(evlog::json::required_members_tag, const T*);
+///
+/// The first maps a key to a slot (slot::ignore() for keys T does not
+/// read); each known key gets its own bit (0..31), and the second says
+/// which bits must have been seen. Each slot kind reads exactly as the
+/// helpers above read through value_to (or_default, optional, patch,
+/// required), so the decoded payload is the one the value tree gives; T
+/// starts default-constructed, which must equal what value_to gives for
+/// absent members. Anything a slot does not accept (a wrong type, a null
+/// where the tree path would throw, a repeated key, a missing required
+/// member) makes the codec decode the line again through the value tree,
+/// which then reports the error exactly as before.
+struct slot {
+    enum class kind : std::uint8_t {
+        ignore,            ///< any value, skipped (a key T does not read)
+        fail,              ///< this key makes the direct path give up
+        text,              ///< std::string: a string; null leaves it (or_default)
+        optional_text,     ///< std::optional<std::string>: null is nullopt
+        patch_text,        ///< patch<std::string>: null clears
+        text_array,        ///< std::vector<std::string>: null is empty (read as absent)
+        patch_text_array,  ///< patch<std::vector<std::string>>: null clears
+        number,            ///< double from any number; null leaves it (or_default)
+        unsigned_int,      ///< std::uint64_t from a non-negative integer (required)
+        id,                ///< ulid from its string (required)
+        time,              ///< timestamp from its string (required)
+        object,            ///< a nested object read by its own slots (required)
+        payload_type,      ///< the codec's: a payload's "type"
+    };
+    kind k = kind::ignore;
+    std::int8_t bit = -1; ///< the member's bit, -1 for none
+    void* target = nullptr;
+    /// For objects: the nested type's key lookup and required bits.
+    slot (*member)(void* target, std::string_view key) = nullptr;
+    std::uint32_t required = 0;
+
+    static slot ignore() { return {}; }
+    static slot fail() { return {kind::fail}; }
+    static slot text(std::string& t, int bit) { return {kind::text, static_cast<std::int8_t>(bit), &t}; }
+    static slot optional_text(std::optional<std::string>& t, int bit) {
+        return {kind::optional_text, static_cast<std::int8_t>(bit), &t};
+    }
+    static slot patch_text(patch<std::string>& t, int bit) {
+        return {kind::patch_text, static_cast<std::int8_t>(bit), &t};
+    }
+    static slot text_array(std::vector<std::string>& t, int bit) {
+        return {kind::text_array, static_cast<std::int8_t>(bit), &t};
+    }
+    static slot patch_text_array(patch<std::vector<std::string>>& t, int bit) {
+        return {kind::patch_text_array, static_cast<std::int8_t>(bit), &t};
+    }
+    static slot number(double& t, int bit) { return {kind::number, static_cast<std::int8_t>(bit), &t}; }
+    static slot unsigned_int(std::uint64_t& t, int bit) {
+        return {kind::unsigned_int, static_cast<std::int8_t>(bit), &t};
+    }
+    static slot id(ulid& t, int bit) { return {kind::id, static_cast<std::int8_t>(bit), &t}; }
+    static slot time(timestamp& t, int bit) { return {kind::time, static_cast<std::int8_t>(bit), &t}; }
+    template <class T>
+    static slot object(T& t, int bit);
+};
+
+struct read_member_tag {};
+struct required_members_tag {};
+
+template <class T>
+concept reads_members = requires(T& p, std::string_view key) {
+    { tag_invoke(read_member_tag{}, p, key) } -> std::same_as<slot>;
+    { tag_invoke(required_members_tag{}, static_cast<const T*>(nullptr)) } -> std::convertible_to<std::uint32_t>;
+};
+
+template <class T>
+slot slot::object(T& t, int bit) {
+    static_assert(reads_members<T>, "a nested object needs read_member_tag and required_members_tag");
+    slot s{kind::object, static_cast<std::int8_t>(bit), &t};
+    s.member = [](void* target, std::string_view key) {
+        return tag_invoke(read_member_tag{}, *static_cast<T*>(target), key);
+    };
+    s.required = tag_invoke(required_members_tag{}, static_cast<const T*>(nullptr));
+    return s;
+}
+
+/// The mask of the given bits, for required_members_tag.
+/// Bits are 0..31; another is an error (at compile time when constant).
+constexpr std::uint32_t bits(std::initializer_list<int> b) {
+    std::uint32_t m = 0;
+    for (int x : b) {
+        if (x < 0 || x > 31) throw std::out_of_range("evlog::json::bits: a member bit is 0..31");
+        m |= std::uint32_t{1} << x;
+    }
+    return m;
 }
 
 } // namespace evlog::json

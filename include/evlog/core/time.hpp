@@ -5,6 +5,8 @@
 #include <chrono>
 #include <compare>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,29 +52,47 @@ public:
         if (nanos < 0) { nanos += 1'000'000'000; --total_secs; }
         std::int64_t day_count = total_secs / 86400, secs = total_secs % 86400; // secs: time of day
         if (secs < 0) { secs += 86400; --day_count; }
-        year_month_day ymd{sys_days(std::chrono::days(day_count))};
+        // The date of the last day written, per thread: the timestamps of a
+        // log mostly fall on few days, and the calendar is the costly part.
+        struct last_day {
+            std::int64_t day = std::numeric_limits<std::int64_t>::min();
+            char text[10] = {};
+        };
+        static thread_local last_day cache;
+        if (cache.day != day_count) {
+            year_month_day ymd{sys_days(std::chrono::days(day_count))};
+            const int y = static_cast<int>(ymd.year());
+            char* d = cache.text;
+            put2(d, y / 100);
+            put2(d + 2, y % 100);
+            d[4] = '-';
+            put2(d + 5, static_cast<int>(static_cast<unsigned>(ymd.month())));
+            d[7] = '-';
+            put2(d + 8, static_cast<int>(static_cast<unsigned>(ymd.day())));
+            cache.day = day_count;
+        }
         char* p = out;
-        put(p, static_cast<int>(ymd.year()), 4);
-        *p++ = '-';
-        put(p, static_cast<int>(static_cast<unsigned>(ymd.month())), 2);
-        *p++ = '-';
-        put(p, static_cast<int>(static_cast<unsigned>(ymd.day())), 2);
-        *p++ = 'T';
-        put(p, static_cast<int>(secs / 3600), 2);
-        *p++ = ':';
-        put(p, static_cast<int>(secs / 60 % 60), 2);
-        *p++ = ':';
-        put(p, static_cast<int>(secs % 60), 2);
+        std::memcpy(p, cache.text, 10);
+        p[10] = 'T';
+        const int s = static_cast<int>(secs);
+        put2(p + 11, s / 3600);
+        p[13] = ':';
+        put2(p + 14, s / 60 % 60);
+        p[16] = ':';
+        put2(p + 17, s % 60);
+        p += 19;
         if (nanos != 0) {
-            *p++ = '.';
-            char frac[9];
-            for (int i = 8; i >= 0; --i) {
-                frac[i] = static_cast<char>('0' + nanos % 10);
-                nanos /= 10;
-            }
-            int n = 9;
-            while (frac[n - 1] == '0') --n;
-            for (int i = 0; i < n; ++i) *p++ = frac[i];
+            // Nine digits, then the trailing zeros cut.
+            *p = '.';
+            const auto n = static_cast<std::uint32_t>(nanos);
+            const std::uint32_t hi = n / 10'000'000, mid = n / 100'000 % 100, lo = n % 100'000;
+            put2(p + 1, static_cast<int>(hi));
+            put2(p + 3, static_cast<int>(mid));
+            put2(p + 5, static_cast<int>(lo / 1000));
+            put2(p + 7, static_cast<int>(lo / 10 % 100));
+            p[9] = static_cast<char>('0' + lo % 10);
+            p += 10;
+            while (p[-1] == '0') --p;
         }
         *p++ = 'Z';
         return static_cast<std::size_t>(p - out);
@@ -82,6 +102,34 @@ public:
     /// is converted to UTC. Fractions beyond nanoseconds are truncated, as Go does.
     /// Times outside what int64 nanoseconds hold (1677-09-21 to 2262-04-11) are rejected.
     static std::optional<timestamp> parse(std::string_view s) noexcept {
+        // What Go and this class write, `YYYY-MM-DDTHH:MM:SS[.f…]Z`, without the general parser's steps.
+        if (s.size() >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' &&
+            s.back() == 'Z') {
+            const char* p = s.data();
+            std::uint32_t bad = 0;
+            auto d2 = [&](std::size_t at) {
+                const auto a = static_cast<std::uint32_t>(static_cast<unsigned char>(p[at]) - '0');
+                const auto b = static_cast<std::uint32_t>(static_cast<unsigned char>(p[at + 1]) - '0');
+                bad |= (a > 9) | (b > 9);
+                return static_cast<int>(a * 10 + b);
+            };
+            const int Y = d2(0) * 100 + d2(2), M = d2(5), D = d2(8), h = d2(11), m = d2(14), sec = d2(17);
+            std::int64_t nanos = 0;
+            const std::size_t end = s.size() - 1; // the 'Z'
+            if (end > 19) {
+                if (p[19] != '.' || end == 20) return std::nullopt;
+                std::size_t i = 20;
+                for (; i < end && i < 29; ++i) {
+                    const auto c = static_cast<std::uint32_t>(static_cast<unsigned char>(p[i]) - '0');
+                    bad |= c > 9;
+                    nanos = nanos * 10 + c;
+                }
+                for (std::size_t k = i; k < 29; ++k) nanos *= 10;
+                for (; i < end; ++i) bad |= static_cast<std::uint32_t>(static_cast<unsigned char>(p[i]) - '0') > 9;
+            }
+            if (bad) return std::nullopt;
+            return from_fields(Y, M, D, h, m, sec, nanos, 0);
+        }
         using namespace std::chrono;
         std::size_t i = 0;
         auto num = [&](int digits, int& out) {
@@ -125,6 +173,16 @@ public:
             return std::nullopt;
         }
         if (i != s.size()) return std::nullopt;
+        return from_fields(Y, M, D, h, m, sec, nanos, offset_min);
+    }
+
+    friend constexpr auto operator<=>(const timestamp&, const timestamp&) = default;
+
+private:
+    /// The instant of a parsed date, time, fraction and offset, if valid and in range.
+    static std::optional<timestamp> from_fields(int Y, int M, int D, int h, int m, int sec, std::int64_t nanos,
+                                                int offset_min) noexcept {
+        using namespace std::chrono;
         year_month_day ymd{year(Y), month(static_cast<unsigned>(M)), day(static_cast<unsigned>(D))};
         if (!ymd.ok() || h > 23 || m > 59 || sec > 59) return std::nullopt;
         // Only about 1678..2262 fits in int64 nanoseconds; reject rather than overflow.
@@ -141,15 +199,13 @@ public:
         return from_unix_nanos(total);
     }
 
-    friend constexpr auto operator<=>(const timestamp&, const timestamp&) = default;
-
-private:
-    static void put(char*& p, int v, int width) noexcept {
-        for (int k = width - 1; k >= 0; --k) {
-            p[k] = static_cast<char>('0' + v % 10);
-            v /= 10;
-        }
-        p += width;
+    /// Two digits of v (0..99).
+    static void put2(char* p, int v) noexcept {
+        static constexpr char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                        "8081828384858687888990919293949596979899";
+        p[0] = pairs[2 * v];
+        p[1] = pairs[2 * v + 1];
     }
 
     time_point tp_{};

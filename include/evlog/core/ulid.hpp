@@ -32,22 +32,35 @@ public:
     /// would overflow 128 bits.
     static std::optional<ulid> parse(std::string_view s) noexcept {
         if (s.size() != 26) return std::nullopt;
-        bytes_type b{};
-        // Accumulate 5 bits per character into a 130-bit big-endian number;
-        // the top two bits must be zero, which is the first-char <= '7' rule.
-        int first = decode_char(s[0]);
+        // The 130-bit big-endian number the 26 characters spell has its top
+        // two bits zero (the first character is at most '7'). Characters
+        // 0..12 give bits 65..127, character 13 bits 60..64, characters
+        // 14..25 bits 0..59. An invalid character decodes to -1, which sets
+        // every bit of `bad`.
+        const int first = decode_char(s[0]);
         if (first < 0 || first > 7) return std::nullopt;
-        std::uint64_t hi = 0; // bits above the low 64
-        std::uint64_t lo = static_cast<std::uint64_t>(first);
-        for (std::size_t i = 1; i < 26; ++i) {
-            int v = decode_char(s[i]);
-            if (v < 0) return std::nullopt;
-            hi = (hi << 5) | (lo >> 59);
-            lo = (lo << 5) | static_cast<std::uint64_t>(v);
+        int bad = 0;
+        std::uint64_t top = static_cast<std::uint64_t>(first);
+        for (std::size_t i = 1; i < 13; ++i) {
+            const int v = decode_char(s[i]);
+            bad |= v;
+            top = (top << 5) | static_cast<std::uint64_t>(v & 31);
         }
+        const int mid = decode_char(s[13]);
+        bad |= mid;
+        std::uint64_t low = 0;
+        for (std::size_t i = 14; i < 26; ++i) {
+            const int v = decode_char(s[i]);
+            bad |= v;
+            low = (low << 5) | static_cast<std::uint64_t>(v & 31);
+        }
+        if (bad < 0) return std::nullopt;
+        const std::uint64_t hi = (top << 1) | (static_cast<std::uint64_t>(mid & 31) >> 4);
+        const std::uint64_t lo = (static_cast<std::uint64_t>(mid & 15) << 60) | low;
+        bytes_type b{};
         for (int i = 0; i < 8; ++i) {
-            b[7 - i] = static_cast<std::uint8_t>(hi >> (8 * i));
-            b[15 - i] = static_cast<std::uint8_t>(lo >> (8 * i));
+            b[static_cast<std::size_t>(7 - i)] = static_cast<std::uint8_t>(hi >> (8 * i));
+            b[static_cast<std::size_t>(15 - i)] = static_cast<std::uint8_t>(lo >> (8 * i));
         }
         return ulid(b);
     }
@@ -67,11 +80,12 @@ public:
             hi = (hi << 8) | bytes_[static_cast<std::size_t>(i)];
             lo = (lo << 8) | bytes_[static_cast<std::size_t>(i + 8)];
         }
-        for (int i = 25; i >= 0; --i) {
-            out[i] = alphabet[lo & 31];
-            lo = (lo >> 5) | (hi << 59);
-            hi >>= 5;
-        }
+        // Character 25 - i holds bits 5i..5i+4 of the 130-bit number (the
+        // top two bits are zero): 12 characters from lo, one straddling
+        // both halves, 13 from hi.
+        for (int i = 0; i < 12; ++i) out[25 - i] = alphabet[(lo >> (5 * i)) & 31];
+        out[13] = alphabet[(lo >> 60) | ((hi & 1) << 4)];
+        for (int j = 0; j < 13; ++j) out[12 - j] = alphabet[(hi >> (1 + 5 * j)) & 31];
     }
 
     /// Milliseconds since the Unix epoch held in the top 48 bits.
@@ -87,18 +101,20 @@ public:
     friend constexpr auto operator<=>(const ulid&, const ulid&) = default;
 
 private:
-    static constexpr int decode_char(char c) noexcept {
-        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-        if (c >= '0' && c <= '9') return c - '0';
-        switch (c) {
-        case 'A': return 10; case 'B': return 11; case 'C': return 12; case 'D': return 13;
-        case 'E': return 14; case 'F': return 15; case 'G': return 16; case 'H': return 17;
-        case 'J': return 18; case 'K': return 19; case 'M': return 20; case 'N': return 21;
-        case 'P': return 22; case 'Q': return 23; case 'R': return 24; case 'S': return 25;
-        case 'T': return 26; case 'V': return 27; case 'W': return 28; case 'X': return 29;
-        case 'Y': return 30; case 'Z': return 31;
-        default: return -1;
-        }
+    /// The value of a Crockford base32 character (either case), -1 for any other.
+    static int decode_char(char c) noexcept {
+        static constexpr auto table = [] {
+            std::array<std::int8_t, 256> t{};
+            for (auto& x : t) x = -1;
+            constexpr std::string_view alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+            for (std::size_t i = 0; i < alphabet.size(); ++i) {
+                const char a = alphabet[i];
+                t[static_cast<unsigned char>(a)] = static_cast<std::int8_t>(i);
+                if (a >= 'A' && a <= 'Z') t[static_cast<unsigned char>(a - 'A' + 'a')] = static_cast<std::int8_t>(i);
+            }
+            return t;
+        }();
+        return table[static_cast<unsigned char>(c)];
     }
 
     bytes_type bytes_{};

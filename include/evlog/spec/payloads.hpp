@@ -314,6 +314,195 @@ inline agent_step_finished tag_invoke(boost::json::value_to_tag<agent_step_finis
     return {json::or_default<std::string>(o, "agent_id", {}), json::or_default<std::string>(o, "diff_summary", {})};
 }
 
+// ---------------------------------------------------------------- direct writers
+//
+// What json_codec writes for a log line without building a value tree
+// (json::write_members_tag): the members after "type", the same bytes as
+// the conversions above. QuestionAsked and UndoApplied, which are rare,
+// keep the value tree.
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const spec_created& p) {
+    w.key("title");
+    w.string(p.title);
+    w.key("one_liner");
+    w.string(p.one_liner);
+    w.key("goal");
+    w.string(p.goal);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const spec_core_updated& p) {
+    detail::write_patch(w, "title", p.title);
+    detail::write_patch(w, "one_liner", p.one_liner);
+    detail::write_patch(w, "goal", p.goal);
+    detail::write_patch(w, "description", p.description);
+    detail::write_patch(w, "constraints", p.constraints);
+    detail::write_patch(w, "success_criteria", p.success_criteria);
+    detail::write_patch(w, "risks", p.risks);
+    detail::write_patch(w, "notes", p.notes);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const card_created& p) {
+    w.key("card");
+    detail::write_value(w, p.card);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const card_updated& p) {
+    w.key("card_id");
+    w.string(p.card_id);
+    detail::write_patch(w, "title", p.title);
+    detail::write_patch(w, "body", p.body);
+    detail::write_patch(w, "card_type", p.card_type);
+    detail::write_patch(w, "refs", p.refs);
+    detail::write_patch(w, "updated_by", p.updated_by);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const card_moved& p) {
+    w.key("card_id");
+    w.string(p.card_id);
+    w.key("lane");
+    w.string(p.lane);
+    w.key("order");
+    detail::write_number_like_go(w, p.order);
+    detail::write_optional(w, "updated_by", p.updated_by);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const card_deleted& p) {
+    w.key("card_id");
+    w.string(p.card_id);
+    detail::write_optional(w, "updated_by", p.updated_by);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const transcript_appended& p) {
+    w.key("message");
+    detail::write_value(w, p.message);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const question_answered& p) {
+    w.key("question_id");
+    w.string(p.question_id);
+    w.key("answer");
+    w.string(p.answer);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const agent_step_started& p) {
+    w.key("agent_id");
+    w.string(p.agent_id);
+    w.key("description");
+    w.string(p.description);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const agent_step_finished& p) {
+    w.key("agent_id");
+    w.string(p.agent_id);
+    w.key("diff_summary");
+    w.string(p.diff_summary);
+}
+
+inline void tag_invoke(json::write_members_tag, json::writer& w, const snapshot_written& p) {
+    w.key("snapshot_id");
+    w.number(p.snapshot_id);
+}
+
+// ---------------------------------------------------------------- direct readers
+//
+// What json_codec reads straight from a line (json::read_member_tag): the
+// members after "type", read as the value_to conversions above read them.
+// QuestionAsked and UndoApplied go through the value tree.
+
+inline json::slot tag_invoke(json::read_member_tag, spec_created& p, std::string_view key) {
+    if (key == "title") return json::slot::text(p.title, 0);
+    if (key == "one_liner") return json::slot::text(p.one_liner, 1);
+    if (key == "goal") return json::slot::text(p.goal, 2);
+    return json::slot::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const spec_created*) { return 0; }
+
+inline json::slot tag_invoke(json::read_member_tag, spec_core_updated& p, std::string_view key) {
+    using s = json::slot;
+    if (key == "title") return s::patch_text(p.title, 0);
+    if (key == "one_liner") return s::patch_text(p.one_liner, 1);
+    if (key == "goal") return s::patch_text(p.goal, 2);
+    if (key == "description") return s::patch_text(p.description, 3);
+    if (key == "constraints") return s::patch_text(p.constraints, 4);
+    if (key == "success_criteria") return s::patch_text(p.success_criteria, 5);
+    if (key == "risks") return s::patch_text(p.risks, 6);
+    if (key == "notes") return s::patch_text(p.notes, 7);
+    return s::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const spec_core_updated*) { return 0; }
+
+inline json::slot tag_invoke(json::read_member_tag, card_created& p, std::string_view key) {
+    if (key == "card") return json::slot::object(p.card, 0);
+    return json::slot::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const card_created*) { return json::bits({0}); }
+
+inline json::slot tag_invoke(json::read_member_tag, card_updated& p, std::string_view key) {
+    using s = json::slot;
+    if (key == "card_id") return s::id(p.card_id, 0);
+    if (key == "title") return s::patch_text(p.title, 1);
+    if (key == "body") return s::patch_text(p.body, 2);
+    if (key == "card_type") return s::patch_text(p.card_type, 3);
+    if (key == "refs") return s::patch_text_array(p.refs, 4);
+    if (key == "updated_by") return s::patch_text(p.updated_by, 5);
+    return s::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const card_updated*) { return json::bits({0}); }
+
+inline json::slot tag_invoke(json::read_member_tag, card_moved& p, std::string_view key) {
+    using s = json::slot;
+    if (key == "card_id") return s::id(p.card_id, 0);
+    if (key == "lane") return s::text(p.lane, 1);
+    if (key == "order") return s::number(p.order, 2);
+    if (key == "updated_by") return s::optional_text(p.updated_by, 3);
+    return s::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const card_moved*) { return json::bits({0}); }
+
+inline json::slot tag_invoke(json::read_member_tag, card_deleted& p, std::string_view key) {
+    if (key == "card_id") return json::slot::id(p.card_id, 0);
+    if (key == "updated_by") return json::slot::optional_text(p.updated_by, 1);
+    return json::slot::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const card_deleted*) { return json::bits({0}); }
+
+inline json::slot tag_invoke(json::read_member_tag, transcript_appended& p, std::string_view key) {
+    if (key == "message") return json::slot::object(p.message, 0);
+    return json::slot::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const transcript_appended*) {
+    return json::bits({0});
+}
+
+inline json::slot tag_invoke(json::read_member_tag, question_answered& p, std::string_view key) {
+    if (key == "question_id") return json::slot::id(p.question_id, 0);
+    if (key == "answer") return json::slot::text(p.answer, 1);
+    return json::slot::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const question_answered*) {
+    return json::bits({0});
+}
+
+inline json::slot tag_invoke(json::read_member_tag, agent_step_started& p, std::string_view key) {
+    if (key == "agent_id") return json::slot::text(p.agent_id, 0);
+    if (key == "description") return json::slot::text(p.description, 1);
+    return json::slot::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const agent_step_started*) { return 0; }
+
+inline json::slot tag_invoke(json::read_member_tag, agent_step_finished& p, std::string_view key) {
+    if (key == "agent_id") return json::slot::text(p.agent_id, 0);
+    if (key == "diff_summary") return json::slot::text(p.diff_summary, 1);
+    return json::slot::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const agent_step_finished*) { return 0; }
+
+inline json::slot tag_invoke(json::read_member_tag, snapshot_written& p, std::string_view key) {
+    if (key == "snapshot_id") return json::slot::unsigned_int(p.snapshot_id, 0);
+    return json::slot::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const snapshot_written*) { return json::bits({0}); }
+
 inline void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const inverse_event& e) {
     std::visit(
         [&](const auto& p) {

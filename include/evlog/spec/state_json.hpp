@@ -109,10 +109,10 @@ inline spec_state state_from_json(const boost::json::value& v) {
         const auto* cards = cv->if_object();
         if (!cards) throw json::field_error(errc::wrong_type, "cards");
         for (const auto& kv : *cards) {
-            const std::string name = "cards." + std::string(kv.key());
-            auto c = json::detail::convert<card>(kv.value(), name);
+            auto name = [&] { return "cards." + std::string(kv.key()); };
+            auto c = json::detail::convert_named<card>(kv.value(), name);
             const auto key_id = ulid::parse(kv.key());
-            if (!key_id || *key_id != c.card_id) throw json::field_error(errc::wrong_type, name + ".card_id");
+            if (!key_id || *key_id != c.card_id) throw json::field_error(errc::wrong_type, name() + ".card_id");
             s.cards.emplace(c.card_id, std::move(c));
         }
     }

@@ -59,7 +59,8 @@ std::vector<T> read_array(const boost::json::object& o, std::string_view key) {
     std::vector<T> out;
     out.reserve(a->size());
     for (std::size_t i = 0; i < a->size(); ++i)
-        out.push_back(json::detail::convert<T>((*a)[i], std::string(key) + "[" + std::to_string(i) + "]"));
+        out.push_back(json::detail::convert_named<T>(
+            (*a)[i], [&] { return std::string(key) + "[" + std::to_string(i) + "]"; }));
     return out;
 }
 
@@ -69,6 +70,41 @@ boost::json::array write_array(const std::vector<T>& items, const boost::json::s
     a.reserve(items.size());
     for (const auto& x : items) a.push_back(boost::json::value_from(x, sp));
     return a;
+}
+
+// Direct writing (json::writer), the same bytes as the conversions below.
+
+/// number_like_go, written.
+inline void write_number_like_go(json::writer& w, double d) {
+    if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) <= 9007199254740992.0 &&
+        !(d == 0.0 && std::signbit(d)))
+        w.number(static_cast<std::int64_t>(d));
+    else
+        w.number(d);
+}
+
+inline void write_value(json::writer& w, const std::string& s) { w.string(s); }
+inline void write_value(json::writer& w, const std::vector<std::string>& v) {
+    w.begin_array();
+    for (const auto& s : v) w.string(s);
+    w.end_array();
+}
+
+/// As json::put_optional: the key only when there is a value.
+template <class Key, class T>
+void write_optional(json::writer& w, const Key& key, const std::optional<T>& v) {
+    if (!v) return;
+    w.key(key);
+    write_value(w, *v);
+}
+
+/// As json::patch::write: nothing when absent, null, or the value.
+template <class Key, class T>
+void write_patch(json::writer& w, const Key& key, const json::patch<T>& p) {
+    if (p.absent()) return;
+    w.key(key);
+    if (p.is_null()) w.null();
+    else write_value(w, p.value());
 }
 
 } // namespace detail
@@ -190,6 +226,84 @@ inline void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const
     o["content"] = m.content;
     o["kind"] = m.kind;
     o["timestamp"] = m.timestamp.str();
+}
+
+namespace detail {
+
+inline void write_value(json::writer& w, const card& c) {
+    w.begin_object();
+    w.key("card_id");
+    w.string(c.card_id);
+    w.key("card_type");
+    w.string(c.card_type);
+    w.key("title");
+    w.string(c.title);
+    write_optional(w, "body", c.body);
+    w.key("lane");
+    w.string(c.lane);
+    w.key("order");
+    write_number_like_go(w, c.order);
+    w.key("refs");
+    write_value(w, c.refs);
+    w.key("created_at");
+    w.string(c.created_at);
+    w.key("updated_at");
+    w.string(c.updated_at);
+    w.key("created_by");
+    w.string(c.created_by);
+    w.key("updated_by");
+    w.string(c.updated_by);
+    w.end_object();
+}
+
+inline void write_value(json::writer& w, const transcript_message& m) {
+    w.begin_object();
+    w.key("message_id");
+    w.string(m.message_id);
+    w.key("sender");
+    w.string(m.sender);
+    w.key("content");
+    w.string(m.content);
+    w.key("kind");
+    w.string(m.kind);
+    w.key("timestamp");
+    w.string(m.timestamp);
+    w.end_object();
+}
+
+} // namespace detail
+
+// Direct reading (json::read_member_tag), the same values as the
+// conversions above and below.
+
+inline json::slot tag_invoke(json::read_member_tag, card& c, std::string_view key) {
+    using s = json::slot;
+    if (key == "card_id") return s::id(c.card_id, 0);
+    if (key == "card_type") return s::text(c.card_type, 1);
+    if (key == "title") return s::text(c.title, 2);
+    if (key == "body") return s::optional_text(c.body, 3);
+    if (key == "lane") return s::text(c.lane, 4);
+    if (key == "order") return s::number(c.order, 5);
+    if (key == "refs") return s::text_array(c.refs, 6);
+    if (key == "created_at") return s::time(c.created_at, 7);
+    if (key == "updated_at") return s::time(c.updated_at, 8);
+    if (key == "created_by") return s::text(c.created_by, 9);
+    if (key == "updated_by") return s::text(c.updated_by, 10);
+    return s::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const card*) { return json::bits({0, 7, 8}); }
+
+inline json::slot tag_invoke(json::read_member_tag, transcript_message& m, std::string_view key) {
+    using s = json::slot;
+    if (key == "message_id") return s::id(m.message_id, 0);
+    if (key == "sender") return s::text(m.sender, 1);
+    if (key == "content") return s::text(m.content, 2);
+    if (key == "kind") return s::text(m.kind, 3);
+    if (key == "timestamp") return s::time(m.timestamp, 4);
+    return s::ignore();
+}
+constexpr std::uint32_t tag_invoke(json::required_members_tag, const transcript_message*) {
+    return json::bits({0, 4});
 }
 
 inline transcript_message tag_invoke(boost::json::value_to_tag<transcript_message>, const boost::json::value& v) {
