@@ -195,13 +195,18 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
         const std::uint64_t ticket = ++staged_;
         const std::uint64_t generation = generation_;
         // Counted from staging until return. The mutex is held at every way
-        // out of this block, so the guard's destructor runs under it.
+        // out of this block but the leader's return, which leaves first.
         ++appenders_;
         struct leave_guard {
             basic_append_log& log;
-            ~leave_guard() {
+            bool counted = true;
+            void leave_locked() noexcept {
+                counted = false;
                 --log.appenders_;
                 if (log.filling_ && log.cohort_staged_locked()) log.fill_cv_.notify_all();
+            }
+            ~leave_guard() {
+                if (counted) leave_locked();
             }
         } leaving{*this};
         if (filling_ && cohort_staged_locked()) fill_cv_.notify_all();
@@ -281,7 +286,12 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
                 writing.clear();
                 pending_.swap(writing); // keep the capacity for the next batch
             }
+            // Our own ticket is in this batch: return. Wake the batch after
+            // letting go of the mutex, so that they do not wake only to wait for it.
+            leaving.leave_locked();
+            lk.unlock();
             done_cv_.notify_all();
+            return *last;
         }
         return *last;
     } else {
