@@ -9,6 +9,7 @@
 #include <future>
 #include <latch>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -305,6 +306,46 @@ BOOST_AUTO_TEST_CASE(LoopingAppendersShareOneFdatasyncPerRound) {
     BOOST_TEST_MESSAGE(threads << " threads x " << per_thread << " appends took " << used << " fdatasyncs");
     BOOST_TEST(used <= per_thread * 3 / 2, used << " fdatasyncs for " << per_thread << " rounds of " << threads
                                                  << " threads: batches do not hold the whole cohort");
+}
+
+BOOST_AUTO_TEST_CASE(AppendWhileCloseWaitsForTheBatchInFlightIsLogClosed) {
+    // close() waits for the leader inside its fdatasync. Meanwhile nothing new may start:
+    // an append (or sync) fails with log_closed at once instead of staging a batch that
+    // would keep close() waiting (appenders in a loop could keep it waiting indefinitely).
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::gated_file gf;
+    evlog::basic_append_log<event, evlog::fsync_group, evlog::repair_truncate_tail, std::mutex, evtest::gated_file> log(gf);
+    log.open(p);
+    gf.arm();
+    std::optional<evlog::error> leader_err, close_err;
+    std::jthread leader([&] {
+        auto e = evtest::make_note(0, "leader");
+        leader_err = evtest::error_from([&] { log.append_next(e); });
+    });
+    BOOST_REQUIRE(gf.wait_entered());
+    std::jthread closer([&] { close_err = evtest::error_from([&] { log.close(); }); });
+    // sync() does not stage anything: poll it until it says close() has begun.
+    bool closing = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!closing && std::chrono::steady_clock::now() < deadline) {
+        auto s = evtest::error_from([&] { log.sync(); });
+        closing = s && s->code() == evtest::ec_of(evlog::errc::log_closed);
+        if (!closing) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    BOOST_REQUIRE_MESSAGE(closing, "close() waiting for the leader still lets work start");
+    auto e = evtest::make_note(0, "late");
+    auto late = evtest::error_from([&] { log.append_next(e); }); // must not block: the leader is still gated
+    BOOST_REQUIRE(late.has_value());
+    BOOST_TEST(late->code() == evtest::ec_of(evlog::errc::log_closed));
+    gf.release();
+    leader.join();
+    closer.join();
+    BOOST_TEST(!leader_err.has_value()); // the batch in flight finishes normally
+    BOOST_TEST(!close_err.has_value());
+    const auto all = evtest::read_all(p);
+    BOOST_REQUIRE(all.size() == 1u);
+    BOOST_TEST(evtest::note_text(all[0]) == "leader");
 }
 
 BOOST_AUTO_TEST_CASE(CloseUnderLoopingAppendersReturnsAndFailsEveryLaterAppend) {
