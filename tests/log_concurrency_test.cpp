@@ -6,8 +6,10 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <latch>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -281,6 +283,127 @@ BOOST_AUTO_TEST_CASE(CloseWhileAFollowerWaitsFailsItWithLogClosedOrMakesItDurabl
             // The log is usable again after reopening.
             BOOST_TEST(log.open(p).events_kept == all.size());
             BOOST_TEST(!log.poisoned());
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(LoopingAppendersShareOneFdatasyncPerRound) {
+    // Threads appending in a loop behind an fdatasync that takes 2 ms: a batch should hold
+    // (nearly) all of them, about per_thread fdatasyncs in all. When a new leader did not
+    // wait for the cohort the last batch released, the threads split into two halves that
+    // took turns: about 2 * per_thread. The bound sits between the two, with room for a
+    // loaded machine where a released thread misses the leader's (bounded) wait.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::gated_file gf;
+    gf.set_sync_delay(std::chrono::milliseconds(2));
+    evlog::basic_append_log<event, evlog::fsync_group, evlog::repair_truncate_tail, std::mutex, evtest::gated_file> log(gf);
+    log.open(p);
+    const auto base = gf.faults().count(evlog::file_op::fdatasync);
+    constexpr std::size_t threads = 16, per_thread = 40;
+    hammer(log, p, threads, per_thread);
+    const auto used = gf.faults().count(evlog::file_op::fdatasync) - base - 1; // close() syncs once
+    BOOST_TEST_MESSAGE(threads << " threads x " << per_thread << " appends took " << used << " fdatasyncs");
+    BOOST_TEST(used <= per_thread * 3 / 2, used << " fdatasyncs for " << per_thread << " rounds of " << threads
+                                                 << " threads: batches do not hold the whole cohort");
+}
+
+BOOST_AUTO_TEST_CASE(AppendWhileCloseWaitsForTheBatchInFlightIsLogClosed) {
+    // close() waits for the leader inside its fdatasync. Meanwhile nothing new may start:
+    // an append (or sync) fails with log_closed at once instead of staging a batch that
+    // would keep close() waiting (appenders in a loop could keep it waiting indefinitely).
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::gated_file gf;
+    evlog::basic_append_log<event, evlog::fsync_group, evlog::repair_truncate_tail, std::mutex, evtest::gated_file> log(gf);
+    log.open(p);
+    gf.arm();
+    std::optional<evlog::error> leader_err, close_err;
+    std::jthread leader([&] {
+        auto e = evtest::make_note(0, "leader");
+        leader_err = evtest::error_from([&] { log.append_next(e); });
+    });
+    BOOST_REQUIRE(gf.wait_entered());
+    std::jthread closer([&] { close_err = evtest::error_from([&] { log.close(); }); });
+    // sync() does not stage anything: poll it until it says close() has begun.
+    bool closing = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!closing && std::chrono::steady_clock::now() < deadline) {
+        auto s = evtest::error_from([&] { log.sync(); });
+        closing = s && s->code() == evtest::ec_of(evlog::errc::log_closed);
+        if (!closing) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    BOOST_REQUIRE_MESSAGE(closing, "close() waiting for the leader still lets work start");
+    auto e = evtest::make_note(0, "late");
+    auto late = evtest::error_from([&] { log.append_next(e); }); // must not block: the leader is still gated
+    BOOST_REQUIRE(late.has_value());
+    BOOST_TEST(late->code() == evtest::ec_of(evlog::errc::log_closed));
+    gf.release();
+    leader.join();
+    closer.join();
+    BOOST_TEST(!leader_err.has_value()); // the batch in flight finishes normally
+    BOOST_TEST(!close_err.has_value());
+    const auto all = evtest::read_all(p);
+    BOOST_REQUIRE(all.size() == 1u);
+    BOOST_TEST(evtest::note_text(all[0]) == "leader");
+}
+
+BOOST_AUTO_TEST_CASE(CloseUnderLoopingAppendersReturnsAndFailsEveryLaterAppend) {
+    // Threads append in a loop (slow fdatasync, so new leaders often wait for their cohort)
+    // until close(): close() must return although appenders keep coming, every append it
+    // cut off fails with log_closed, and exactly the appends that returned are in the file.
+    for (int round = 0; round < 5; ++round) {
+        BOOST_TEST_CONTEXT("round " << round) {
+            evtest::temp_dir d;
+            const auto p = d / "events.jsonl";
+            evtest::gated_file gf;
+            gf.set_sync_delay(std::chrono::microseconds(500));
+            evlog::basic_append_log<event, evlog::fsync_group, evlog::repair_truncate_tail, std::mutex,
+                                    evtest::gated_file>
+                log(gf);
+            log.open(p);
+            constexpr std::size_t threads = 12;
+            std::vector<std::vector<std::uint64_t>> returned(threads);
+            std::vector<std::error_code> stopped_by(threads);
+            std::vector<std::string> other_errors(threads);
+            {
+                std::vector<std::jthread> pool;
+                for (std::size_t k = 0; k < threads; ++k)
+                    pool.emplace_back([&, k] {
+                        for (;;) {
+                            auto e = evtest::make_note(0, "t" + std::to_string(k));
+                            try {
+                                returned[k].push_back(log.append_next(e));
+                            } catch (const evlog::error& err) {
+                                stopped_by[k] = err.code();
+                                return;
+                            } catch (const std::exception& ex) {
+                                other_errors[k] = ex.what();
+                                return;
+                            }
+                        }
+                    });
+                const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+                while (log.last_id().value_or(0) < 50 && std::chrono::steady_clock::now() < deadline)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                auto closed = std::async(std::launch::async, [&] { log.close(); });
+                BOOST_REQUIRE_MESSAGE(closed.wait_for(std::chrono::seconds(30)) == std::future_status::ready,
+                                      "close() starved by looping appenders");
+                closed.get();
+            }
+            std::vector<std::uint64_t> ok;
+            for (std::size_t k = 0; k < threads; ++k) {
+                BOOST_TEST(stopped_by[k] == evtest::ec_of(evlog::errc::log_closed), "thread " << k);
+                BOOST_TEST(other_errors[k].empty(), "thread " << k << ": " << other_errors[k]);
+                ok.insert(ok.end(), returned[k].begin(), returned[k].end());
+            }
+            std::sort(ok.begin(), ok.end());
+            const auto all = evtest::read_all(p);
+            BOOST_TEST(evtest::ids_of(all) == ok, boost::test_tools::per_element());
+            BOOST_TEST(ok == evtest::iota_ids(1, ok.size()), boost::test_tools::per_element());
+            BOOST_TEST(log.open(p).events_kept == all.size());
+            auto e = evtest::make_note(0, "after reopen");
+            BOOST_TEST(log.append_next(e) == all.size() + 1);
         }
     }
 }

@@ -3,12 +3,17 @@
 // holds only whole lines.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -340,6 +345,154 @@ BOOST_AUTO_TEST_CASE(FailedGroupWriteIsCutBackAndPoisons) {
     BOOST_REQUIRE(e.has_value());
     BOOST_TEST(e->code() == sys_ec(ENOSPC));
     BOOST_TEST(evtest::read_file(p) == before);
+    check_poisoned(log, p);
+    check_reopen_works(log, p);
+}
+
+// ------------------------------------------------------------------ group commit under load
+
+BOOST_AUTO_TEST_CASE(FdatasyncFailureWhileFollowersWaitPoisonsEveryone) {
+    // Looping appenders, batches of many, and the sixth fdatasync fails: the appends that
+    // return are exactly those a successful fdatasync covered, the leader of the failed batch
+    // gets EIO, everyone else (its followers and every later append) log_poisoned.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::gated_file gf;
+    gf.set_sync_delay(std::chrono::microseconds(500));
+    fault_log<evlog::fsync_group, evtest::gated_file> log(gf);
+    log.open(p);
+    gf.faults().fail_nth(file_op::fdatasync, gf.faults().count(file_op::fdatasync) + 6, EIO);
+    constexpr std::size_t threads = 12;
+    std::vector<std::vector<std::uint64_t>> returned(threads);
+    std::vector<std::error_code> stopped_by(threads);
+    {
+        std::vector<std::jthread> pool;
+        for (std::size_t k = 0; k < threads; ++k)
+            pool.emplace_back([&, k] {
+                for (;;) {
+                    auto e = evtest::make_note(0, "t" + std::to_string(k));
+                    try {
+                        returned[k].push_back(log.append_next(e));
+                    } catch (const evlog::error& err) {
+                        stopped_by[k] = err.code();
+                        return;
+                    }
+                }
+            });
+    }
+    // What the trace says is durable: the lines of each write a successful fdatasync followed.
+    std::uint64_t durable = 0, written = 0, failed_batch = 0;
+    bool failed = false;
+    for (const auto& c : gf.faults().trace()) {
+        if (c.op == file_op::write) written += static_cast<std::uint64_t>(std::count(c.data.begin(), c.data.end(), '\n'));
+        if (c.op != file_op::fdatasync) continue;
+        if (c.result) {
+            failed = true;
+            failed_batch = written;
+            break;
+        }
+        durable += written;
+        written = 0;
+    }
+    BOOST_REQUIRE(failed);
+    BOOST_TEST_MESSAGE("the failed batch held " << failed_batch << " appends");
+    BOOST_WARN_MESSAGE(failed_batch > 1, "the failed batch had no followers this time");
+    std::vector<std::uint64_t> ok;
+    std::size_t eio = 0, poisoned = 0;
+    for (std::size_t k = 0; k < threads; ++k) {
+        ok.insert(ok.end(), returned[k].begin(), returned[k].end());
+        if (stopped_by[k] == sys_ec(EIO)) ++eio;
+        else if (stopped_by[k] == ec_of(evlog::errc::log_poisoned)) ++poisoned;
+        else BOOST_ERROR("thread " << k << " stopped by " << stopped_by[k].message());
+    }
+    std::sort(ok.begin(), ok.end());
+    BOOST_TEST(ok == evtest::iota_ids(1, durable), boost::test_tools::per_element());
+    BOOST_TEST(eio == 1u);
+    BOOST_TEST(poisoned == threads - 1);
+    check_poisoned(log, p);
+    check_reopen_works(log, p);
+}
+
+BOOST_AUTO_TEST_CASE(SyncFailureWhileALeaderWritesFailsItsBatch) {
+    // sync()'s fdatasync runs while a group-commit leader is between its write and its own
+    // fdatasync, and fails: the kernel may have dropped the leader's pages with that error,
+    // and the leader's fdatasync then succeeds for nothing. The batch must not be durable.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::gated_file gf;
+    fault_log<evlog::fsync_group, evtest::gated_file> log(gf);
+    log.open(p);
+    log.append(note(1));
+    gf.arm();
+    std::optional<evlog::error> leader_err;
+    std::jthread leader([&] { leader_err = error_from([&] { log.append(note(2)); }); });
+    BOOST_REQUIRE(gf.wait_entered()); // written, not yet synced
+    gf.faults().fail_next(file_op::fdatasync, EIO);
+    auto s = error_from([&] { log.sync(); });
+    BOOST_REQUIRE(s.has_value());
+    BOOST_TEST(s->code() == sys_ec(EIO));
+    gf.release();
+    leader.join();
+    BOOST_REQUIRE_MESSAGE(leader_err.has_value(), "append reported durable after a concurrent fdatasync failed");
+    BOOST_TEST(leader_err->code() == ec_of(evlog::errc::log_poisoned));
+    check_poisoned(log, p);
+    check_reopen_works(log, p);
+}
+
+namespace {
+/// gated_file whose fdatasync, once told, throws instead of returning.
+struct throwing_sync_file : evtest::gated_file {
+    std::shared_ptr<std::atomic<bool>> throw_next = std::make_shared<std::atomic<bool>>(false);
+    std::error_code fdatasync(int fd) {
+        auto ec = evtest::gated_file::fdatasync(fd);
+        if (throw_next->exchange(false)) throw std::runtime_error("fdatasync threw");
+        return ec;
+    }
+};
+static_assert(evlog::file_policy<throwing_sync_file>);
+} // namespace
+
+BOOST_AUTO_TEST_CASE(ThrowingFileInALeaderPoisonsAndWakesTheFollowers) {
+    // A File policy that throws from the leader's unlocked fdatasync: the leader's exception
+    // propagates, the followers waiting on it are woken with log_poisoned (not left waiting
+    // for a leader that is gone), and close() does not wait forever either.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    throwing_sync_file tf;
+    fault_log<evlog::fsync_group, throwing_sync_file> log(tf);
+    log.open(p);
+    log.append(note(1));
+    tf.arm();
+    constexpr std::size_t n = 4;
+    std::vector<std::optional<evlog::error>> errors(n);
+    std::optional<std::string> leader_what;
+    std::vector<std::jthread> pool;
+    pool.emplace_back([&] {
+        try {
+            log.append(note(2));
+        } catch (const std::runtime_error& e) {
+            leader_what = e.what();
+        }
+    });
+    BOOST_REQUIRE(tf.wait_entered());
+    for (std::size_t k = 1; k < n; ++k)
+        pool.emplace_back([&, k] {
+            auto e = evtest::make_note(0, "t" + std::to_string(k));
+            errors[k] = error_from([&] { log.append_next(e); });
+        });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (log.last_id() != std::optional<std::uint64_t>(1 + n) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(1 + n));
+    *tf.throw_next = true;
+    tf.release();
+    pool.clear();
+    BOOST_REQUIRE_MESSAGE(leader_what.has_value(), "the leader's exception did not reach it");
+    BOOST_TEST(*leader_what == "fdatasync threw");
+    for (std::size_t k = 1; k < n; ++k) {
+        BOOST_REQUIRE_MESSAGE(errors[k].has_value(), "thread " << k << " was told its append is durable");
+        BOOST_TEST(errors[k]->code() == ec_of(evlog::errc::log_poisoned), "thread " << k);
+    }
     check_poisoned(log, p);
     check_reopen_works(log, p);
 }

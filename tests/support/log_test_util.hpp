@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include <evlog/evlog.hpp>
@@ -132,9 +133,16 @@ inline std::vector<std::uint64_t> iota_ids(std::uint64_t first, std::uint64_t la
 /// until the test releases it: a test can hold a group-commit leader inside
 /// its fdatasync while followers stage behind it. Inject the fdatasync's
 /// result with faults().fail_next(...) before release(). Copies share state.
+/// set_sync_delay makes every fdatasync take at least that long, as a disk
+/// does, so that looping appenders pile up behind a group-commit leader.
 class gated_file {
 public:
     evlog::fault_file& faults() noexcept { return inner_; }
+
+    void set_sync_delay(std::chrono::microseconds d) {
+        std::lock_guard g(s_->m);
+        s_->delay = d;
+    }
 
     void arm() {
         std::lock_guard g(s_->m);
@@ -153,6 +161,7 @@ public:
     }
 
     std::error_code fdatasync(int fd) {
+        std::chrono::microseconds delay{0};
         {
             std::unique_lock lk(s_->m);
             if (s_->armed) {
@@ -161,7 +170,9 @@ public:
                 s_->cv.notify_all();
                 s_->cv.wait(lk, [&] { return s_->released; });
             }
+            delay = s_->delay;
         }
+        if (delay.count() > 0) std::this_thread::sleep_for(delay);
         return inner_.fdatasync(fd);
     }
 
@@ -189,6 +200,7 @@ private:
         std::mutex m;
         std::condition_variable cv;
         bool armed = false, entered = false, released = false;
+        std::chrono::microseconds delay{0};
     };
     evlog::fault_file inner_;
     std::shared_ptr<state> s_ = std::make_shared<state>();

@@ -2,6 +2,7 @@
 // and repair chosen at compile time.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 
 #include <evlog/core/codec.hpp>
 #include <evlog/core/errors.hpp>
@@ -102,11 +104,15 @@ private:
     void poison_locked(std::error_code ec);
     void flusher_loop(std::stop_token st);
     std::error_code close_locked();
+    bool cohort_staged_locked() const noexcept { return staged_ - durable_ >= appenders_; }
 
     File file_{};
     Codec codec_;
     mutable Mutex mutex_;
-    std::condition_variable_any cv_;   // group: batch done; interval: wake the flusher
+    std::condition_variable_any cv_;   // interval: wake the flusher
+    // std::condition_variable where the mutex allows it: _any adds a mutex of its own to every wait.
+    using group_cv = std::conditional_t<std::is_same_v<Mutex, std::mutex>, std::condition_variable,
+                                        std::condition_variable_any>;
     int fd_ = -1;
     std::filesystem::path path_;
     append_log_options opt_;
@@ -122,6 +128,12 @@ private:
     std::uint64_t staged_ = 0, durable_ = 0;
     std::uint64_t generation_ = 0; // bumped by every close
     bool leader_active_ = false;
+    bool closing_ = false;         // close() waits for the leader: no new appends, no new leader
+    std::size_t appenders_ = 0;    // threads between staging and returning from append
+    bool filling_ = false;         // the leader waits (fill_cv_) for the appenders_ to stage
+    std::chrono::nanoseconds last_batch_{0}; // how long the last write + fdatasync took
+    group_cv done_cv_;             // a batch is done, or the leader is gone; close() waits here too
+    group_cv fill_cv_;             // every appender has staged, or the log is closing or poisoned
     // fsync_interval state
     bool dirty_ = false;
     std::jthread flusher_;

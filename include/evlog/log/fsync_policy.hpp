@@ -17,7 +17,9 @@ struct fsync_always {
 
 /// Group commit: concurrent appends are written by one leader in one
 /// write and made durable by one fdatasync; each caller returns once its
-/// own event is durable. Loss window: none.
+/// own event is durable. Loss window: none. Under contention a new leader
+/// waits up to about one fdatasync (at most 1 ms) for the appenders the
+/// last batch released to join its batch (docs/policies.md).
 struct fsync_group {
     static constexpr sync_mode mode = sync_mode::group;
 };

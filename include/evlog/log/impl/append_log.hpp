@@ -1,6 +1,8 @@
 // Template bodies of basic_append_log. Included by log/append_log.hpp.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include <fcntl.h>
@@ -73,6 +75,7 @@ const repair_report& EVLOG_APPEND_LOG::open(const std::filesystem::path& path, a
     poison_cause_ = {};
     pending_.clear();
     staged_ = durable_ = 0;
+    last_batch_ = {};
     dirty_ = false;
     if constexpr (FsyncPolicy::mode == sync_mode::interval)
         flusher_ = std::jthread([this](std::stop_token st) { flusher_loop(st); });
@@ -87,12 +90,19 @@ void EVLOG_APPEND_LOG::close() {
         flusher_.join();
     }
     std::unique_lock lk(mutex_);
-    if constexpr (FsyncPolicy::mode == sync_mode::group) cv_.wait(lk, [&] { return !leader_active_; });
+    if constexpr (FsyncPolicy::mode == sync_mode::group) {
+        // Let the batch in flight finish, and let nothing start meanwhile:
+        // appenders that keep coming would otherwise keep a leader active.
+        closing_ = true;
+        fill_cv_.notify_all();
+        done_cv_.wait(lk, [&] { return !leader_active_; });
+    }
     if (auto ec = close_locked()) throw error(ec, "fdatasync at close " + path_.string());
 }
 
 EVLOG_APPEND_LOG_TEMPLATE
 std::error_code EVLOG_APPEND_LOG::close_locked() {
+    closing_ = false;
     if (fd_ < 0) return {};
     std::error_code ec;
     if (!poisoned_ && FsyncPolicy::mode != sync_mode::always) ec = file_.fdatasync(fd_);
@@ -101,6 +111,7 @@ std::error_code EVLOG_APPEND_LOG::close_locked() {
     ++generation_; // group-commit followers still waiting must not be served by a later open
     poisoned_ = false;
     pending_.clear();
+    if constexpr (FsyncPolicy::mode == sync_mode::group) done_cv_.notify_all(); // they see the new generation
     return ec;
 }
 
@@ -110,6 +121,7 @@ void EVLOG_APPEND_LOG::check_writable_locked() const {
     if (poisoned_)
         throw error(make_error_code(errc::log_poisoned), "earlier failure: " + poison_cause_.message(),
                     location{path_, 0, end_offset_});
+    if (closing_) throw error(make_error_code(errc::log_closed), "closing: " + path_.string());
 }
 
 EVLOG_APPEND_LOG_TEMPLATE
@@ -117,6 +129,7 @@ void EVLOG_APPEND_LOG::poison_locked(std::error_code ec) {
     poisoned_ = true;
     poison_cause_ = ec;
     pending_.clear();
+    if constexpr (FsyncPolicy::mode == sync_mode::group) fill_cv_.notify_all(); // a leader waiting to fill stops
 }
 
 EVLOG_APPEND_LOG_TEMPLATE
@@ -182,34 +195,89 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
         last_id_ = last;
         const std::uint64_t ticket = ++staged_;
         const std::uint64_t generation = generation_;
+        // Counted from staging until return. The mutex is held at every way
+        // out of this block but the leader's return, which leaves first.
+        ++appenders_;
+        struct leave_guard {
+            basic_append_log& log;
+            bool counted = true;
+            void leave_locked() noexcept {
+                counted = false;
+                --log.appenders_;
+                if (log.filling_ && log.cohort_staged_locked()) log.fill_cv_.notify_all();
+            }
+            ~leave_guard() {
+                if (counted) leave_locked();
+            }
+        } leaving{*this};
+        if (filling_ && cohort_staged_locked()) fill_cv_.notify_all();
         while (durable_ < ticket) {
             // close() dropped our staged bytes (and a later open() restarts the tickets).
             if (generation_ != generation)
                 throw error(make_error_code(errc::log_closed),
                             "closed before the append was durable: " + path_.string());
             if (poisoned_) check_writable_locked();
-            if (leader_active_) {
-                cv_.wait(lk);
+            if (leader_active_ || closing_) {
+                done_cv_.wait(lk);
                 continue;
             }
             // Lead: take everything staged so far and make it durable with one write and one fdatasync.
             leader_active_ = true;
+            if (appenders_ > 1 && !cohort_staged_locked()) {
+                // Some threads inside append() have not staged: typically the
+                // ones the last batch just released, on their way out and, if
+                // they append in a loop, back in. Without waiting for them the
+                // batches of N looping threads split into two cohorts that
+                // alternate, N/2 per fdatasync. Wait until they have staged or
+                // left, at most as long as the last batch took and at most 1 ms.
+                filling_ = true;
+                fill_cv_.wait_for(lk, std::min<std::chrono::nanoseconds>(last_batch_, std::chrono::milliseconds(1)),
+                                  [&] { return cohort_staged_locked() || closing_ || poisoned_; });
+                filling_ = false;
+                if (poisoned_) { // sync() failed meanwhile: the loop throws
+                    leader_active_ = false;
+                    done_cv_.notify_all();
+                    continue;
+                }
+            }
             std::string writing;
             writing.swap(pending_);
             const std::uint64_t upto = staged_;
+            const int fd = fd_;
             lk.unlock();
-            std::size_t done = 0;
-            std::error_code ec = file_.write(fd_, writing.data(), writing.size(), done);
-            if (!ec && done != writing.size()) ec = std::error_code(ENOSPC, std::system_category());
-            const bool write_failed = bool(ec);
-            if (!ec) ec = file_.fdatasync(fd_);
+            std::error_code ec;
+            bool write_failed = false;
+            const auto t0 = std::chrono::steady_clock::now();
+            try {
+                std::size_t done = 0;
+                ec = file_.write(fd, writing.data(), writing.size(), done);
+                if (!ec && done != writing.size()) ec = std::error_code(ENOSPC, std::system_category());
+                write_failed = bool(ec);
+                if (!ec) ec = file_.fdatasync(fd);
+            } catch (...) {
+                // A File that throws: what reached the file is unknown.
+                lk.lock();
+                leader_active_ = false;
+                poison_locked(make_error_code(errc::io_error));
+                done_cv_.notify_all();
+                throw;
+            }
+            const auto took = std::chrono::steady_clock::now() - t0;
             lk.lock();
             leader_active_ = false;
+            last_batch_ = took;
+            if (!ec && poisoned_) {
+                // A sync() failed while we wrote: its fdatasync may have taken
+                // the error that covered our pages, and ours then succeeds
+                // for data the kernel dropped. Not durable.
+                done_cv_.notify_all();
+                check_writable_locked();
+            }
             if (ec) {
                 // Ids of staged events are spent; only a reopen (and repair) makes the log consistent.
                 if (write_failed) file_.ftruncate(fd_, end_offset_);
                 poison_locked(ec);
-                cv_.notify_all();
+                done_cv_.notify_all();
                 throw error(ec, std::string(write_failed ? "write " : "fdatasync ") + path_.string() +
                                     "; the log refuses writes until reopened");
             }
@@ -219,7 +287,12 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
                 writing.clear();
                 pending_.swap(writing); // keep the capacity for the next batch
             }
-            cv_.notify_all();
+            // Our own ticket is in this batch: return. Wake the batch after
+            // letting go of the mutex, so that they do not wake only to wait for it.
+            leaving.leave_locked();
+            lk.unlock();
+            done_cv_.notify_all();
+            return *last;
         }
         return *last;
     } else {
