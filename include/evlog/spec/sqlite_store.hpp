@@ -138,10 +138,31 @@ private:
             .run();
     }
 
+    /// Sends the card events, and each card operation an undo carries, to
+    /// Derived::card_op; the rest to Derived's own operator().
+    template <class Derived>
+    struct card_dispatch {
+        void operator()(const card_created& p) const { self().card_op(p); }
+        void operator()(const card_updated& p) const { self().card_op(p); }
+        void operator()(const card_moved& p) const { self().card_op(p); }
+        void operator()(const card_deleted& p) const { self().card_op(p); }
+        void operator()(const undo_applied& p) const {
+            for (const auto& inv : p.inverse_events)
+                std::visit([this](const auto& op) { self().card_op(op); }, inv.payload);
+        }
+        template <class P>
+        void operator()(const P&) const {} // no rows: transcript, questions, agent steps, unknown
+
+    private:
+        const Derived& self() const { return static_cast<const Derived&>(*this); }
+    };
+
     /// apply()'s rules on rows in memory.
-    struct row_folder {
+    struct row_folder : card_dispatch<row_folder> {
+        row_folder(rows_type& r, const event_type& ev) : rows(r), e(ev) {}
         rows_type& rows;
         const event_type& e;
+        using card_dispatch<row_folder>::operator();
 
         void operator()(const spec_created& p) const {
             rows.specs[e.stream.str()] = {p.title, p.one_liner, p.goal, index_time(e.time)};
@@ -154,17 +175,6 @@ private:
             if (p.goal.has_value()) it->second.goal = p.goal.value();
             it->second.updated_at = index_time(e.time);
         }
-        void operator()(const card_created& p) const { card_op(p); }
-        void operator()(const card_updated& p) const { card_op(p); }
-        void operator()(const card_moved& p) const { card_op(p); }
-        void operator()(const card_deleted& p) const { card_op(p); }
-        void operator()(const undo_applied& p) const {
-            for (const auto& inv : p.inverse_events)
-                std::visit([this](const auto& op) { card_op(op); }, inv.payload);
-        }
-        template <class P>
-        void operator()(const P&) const {}
-
         card_row* find(const ulid& id) const {
             auto it = rows.cards.find(id);
             return it == rows.cards.end() ? nullptr : &it->second;
@@ -193,9 +203,11 @@ private:
         void card_op(const unknown_payload&) const {}
     };
 
-    struct row_writer {
+    struct row_writer : card_dispatch<row_writer> {
+        row_writer(sqlite::connection& d, const event_type& ev) : db(d), e(ev) {}
         sqlite::connection& db;
         const event_type& e;
+        using card_dispatch<row_writer>::operator();
 
         void operator()(const spec_created& p) const {
             insert_spec(db, e.stream.str(), p.title, p.one_liner, p.goal, index_time(e.time));
@@ -210,16 +222,6 @@ private:
                 .bind(5, index_time(e.time))
                 .run();
         }
-        void operator()(const card_created& p) const { card_op(p); }
-        void operator()(const card_updated& p) const { card_op(p); }
-        void operator()(const card_moved& p) const { card_op(p); }
-        void operator()(const card_deleted& p) const { card_op(p); }
-        void operator()(const undo_applied& p) const {
-            for (const auto& inv : p.inverse_events)
-                std::visit([this](const auto& op) { card_op(op); }, inv.payload);
-        }
-        template <class P>
-        void operator()(const P&) const {} // no rows: transcript, questions, agent steps, unknown
 
         static std::optional<std::string_view> opt(const json::patch<std::string>& p) {
             return p.has_value() ? std::optional<std::string_view>(p.value()) : std::nullopt;
