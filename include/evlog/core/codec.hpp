@@ -25,6 +25,7 @@
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
 
+#include <evlog/core/detail/fast_json.hpp>
 #include <evlog/core/detail/json_span.hpp>
 #include <evlog/core/errors.hpp>
 #include <evlog/core/event.hpp>
@@ -140,7 +141,7 @@ public:
         const std::string_view key = whole(s);
         frame& f = frames_.back();
         if (f.kind == frame_kind::payload && key == "type") return stop(ec); // a second "type"
-        pending_ = f.member(f.target, key);
+        f.member(f.target, key, pending_);
         part_.clear();
         if (pending_.k == json::slot::kind::fail) return stop(ec);
         if (pending_.bit > 31) return stop(ec); // no bit to track it by: let the tree read it
@@ -230,7 +231,7 @@ private:
     enum class frame_kind : std::uint8_t { plain, envelope, payload_type, payload };
     struct frame {
         void* target;
-        json::slot (*member)(void*, std::string_view);
+        void (*member)(void*, std::string_view, json::slot&);
         std::uint32_t required, seen;
         frame_kind kind;
     };
@@ -294,24 +295,24 @@ private:
         }
     }
 
-    static json::slot envelope_member(void* target, std::string_view key) {
+    static void envelope_member(void* target, std::string_view key, json::slot& out) {
         Event& e = *static_cast<Event*>(target);
-        if (key == "event_id") return json::slot::unsigned_int(e.id, 0);
-        if (key == Event::stream_key::name) return json::slot::id(e.stream, 1);
-        if (key == "timestamp") return json::slot::time(e.time, 2);
-        if (key == "payload") {
-            json::slot s{json::slot::kind::object, 3, target};
-            s.member = &payload_member;
-            s.required = json::bits({0});
-            return s;
+        if (key == "event_id") out = json::slot::unsigned_int(e.id, 0);
+        else if (key == Event::stream_key::name) out = json::slot::id(e.stream, 1);
+        else if (key == "timestamp") out = json::slot::time(e.time, 2);
+        else if (key == "payload") {
+            out = json::slot{json::slot::kind::object, 3, target};
+            out.member = &payload_member;
+            out.required = json::bits({0});
+        } else {
+            out = json::slot::ignore();
         }
-        return json::slot::ignore();
     }
 
     /// A payload's first key must be "type".
-    static json::slot payload_member(void*, std::string_view key) {
-        if (key != "type") return json::slot::fail();
-        return {json::slot::kind::payload_type, 0};
+    static void payload_member(void*, std::string_view key, json::slot& out) {
+        if (key != "type") out = json::slot::fail();
+        else out = {json::slot::kind::payload_type, 0};
     }
 
     Event* out_ = nullptr;
@@ -384,8 +385,15 @@ public:
             // Straight into the event when the payload type allows it; the
             // value tree below otherwise, and for every line that is not
             // plainly well-formed (it then reports the error).
+            auto& h = direct_->handler();
+            h.start(out);
+            switch (fast_.read(line, h)) {
+            case detail::fast_json_result::ok: return {};
+            case detail::fast_json_result::stopped: return decode_tree(line, out); // Boost's parser would stop too
+            case detail::fast_json_result::unsupported: break; // the general parser reads it
+            }
             direct_->reset();
-            direct_->handler().start(out);
+            h.start(out);
             boost::system::error_code dec;
             const std::size_t n = direct_->write_some(false, line.data(), line.size(), dec);
             if (!dec && n == line.size() && direct_->done()) return {};
@@ -538,6 +546,7 @@ private:
     boost::json::monotonic_resource resource_;
     std::optional<boost::json::parser> parser_;
     std::optional<boost::json::basic_parser<detail::direct_handler<event_type>>> direct_;
+    detail::fast_json_reader<detail::direct_handler<event_type>> fast_;
     std::string detail_;
 };
 
