@@ -505,8 +505,11 @@ struct slot {
     kind k = kind::ignore;
     std::int8_t bit = -1; ///< the member's bit, -1 for none
     void* target = nullptr;
-    /// For objects: the nested type's key lookup and required bits.
-    slot (*member)(void* target, std::string_view key) = nullptr;
+    /// For objects: the nested type's key lookup and required bits. The
+    /// lookup writes its slot into `out` rather than returning it: a
+    /// returned slot is read back as one wide load from the narrow stores
+    /// that built it, which stalls store forwarding on every key.
+    void (*member)(void* target, std::string_view key, slot& out) = nullptr;
     std::uint32_t required = 0;
 
     static slot ignore() { return {}; }
@@ -547,8 +550,8 @@ template <class T>
 slot slot::object(T& t, int bit) {
     static_assert(reads_members<T>, "a nested object needs read_member_tag and required_members_tag");
     slot s{kind::object, static_cast<std::int8_t>(bit), &t};
-    s.member = [](void* target, std::string_view key) {
-        return tag_invoke(read_member_tag{}, *static_cast<T*>(target), key);
+    s.member = [](void* target, std::string_view key, slot& out) {
+        out = tag_invoke(read_member_tag{}, *static_cast<T*>(target), key);
     };
     s.required = tag_invoke(required_members_tag{}, static_cast<const T*>(nullptr));
     return s;

@@ -118,7 +118,7 @@ repair_report repair_fd(File& file, int fd, const std::filesystem::path& path, c
     std::vector<bad_line> bad;
     std::uint64_t good_after_bad = 0;
     scanned_line s;
-    Event ev;
+    const Event* ev = nullptr;
     while (scan.next(s, ev)) {
         if (s.kind == line_kind::blank) continue;
         if (s.kind == line_kind::bad) {
@@ -132,9 +132,9 @@ repair_report repair_fd(File& file, int fd, const std::filesystem::path& path, c
             ++good_after_bad;
         }
         ++rep.events_kept;
-        if (ev.is_unknown()) ++rep.unknown;
-        rep.last_id = ev.id;
-        keep(static_cast<const Event&>(ev));
+        if (ev->is_unknown()) ++rep.unknown;
+        rep.last_id = ev->id;
+        keep(*ev);
     }
     std::uint64_t size = scan.offset();
     rep.end_offset = size;

@@ -50,7 +50,7 @@ replay_report replay_fd(File& file, int fd, const std::filesystem::path& path, s
     replay_report rep;
     rep.end_offset = start;
     scanned_line s;
-    Event ev;
+    const Event* ev = nullptr;
     std::optional<scanned_line> pending_bad; // truncate_tail: the first bad line of what may prove the tail
     auto fail = [&](const scanned_line& b, std::error_code ec, std::string detail) -> void {
         throw error(ec, std::move(detail), location{path, b.line.number, b.line.offset});
@@ -75,13 +75,13 @@ replay_report replay_fd(File& file, int fd, const std::filesystem::path& path, s
             continue;
         }
         ++rep.events;
-        if (ev.is_unknown()) ++rep.unknown;
-        rep.last_id = ev.id;
+        if (ev->is_unknown()) ++rep.unknown;
+        rep.last_id = ev->id;
         rep.end_offset = s.line.end;
         if constexpr (std::is_invocable_v<Visitor&, const Event&, const record_position&>)
-            visit(static_cast<const Event&>(ev), record_position{s.line.offset, s.line.end, s.line.number});
+            visit(*ev, record_position{s.line.offset, s.line.end, s.line.number});
         else
-            visit(static_cast<const Event&>(ev));
+            visit(*ev);
     }
     if (pending_bad) rep.ignored_tail_bytes = scan.offset() - pending_bad->line.offset;
     rep.bytes = scan.offset() - start;

@@ -3,11 +3,11 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include <evlog/core/codec.hpp>
 #include <evlog/log/detail/line_reader.hpp>
@@ -39,19 +39,20 @@ public:
             std::uint64_t first_line, std::size_t max_line_bytes, std::optional<std::uint64_t> last_id = {})
         : reader_(file, fd, path, start, first_line, max_line_bytes), codec_(codec), confirmed_id_(last_id) {}
 
-    /// False at the end. A good line's event is moved into `ev`.
-    bool next(scanned_line& out, Event& ev) {
-        while (queue_.empty() || (held_ && held_index_ == 0)) {
+    /// False at the end. For a good line `ev` points at its event, which
+    /// stays valid until the next call.
+    bool next(scanned_line& out, const Event*& ev) {
+        while (size() == 0 || (held_ && held_index_ == 0)) {
             if (!read_one()) {
                 held_ = false; // the end confirms the held line
-                if (queue_.empty()) return false;
+                if (size() == 0) return false;
                 break;
             }
         }
-        auto& front = queue_.front();
+        auto& front = queue_[head_];
         out = std::move(front.line);
-        if (front.event) ev = std::move(*front.event);
-        queue_.pop_front();
+        ev = front.slot >= 0 ? &events_[front.slot] : nullptr;
+        pop_front();
         if (held_) --held_index_;
         return true;
     }
@@ -62,8 +63,19 @@ public:
 private:
     struct item {
         scanned_line line;
-        std::optional<Event> event;
+        int slot = -1; ///< events_[slot] holds a good line's event
     };
+
+    // The queue is a vector from head_ on: lines go through it one at a
+    // time, and a deque would allocate and free a block every few lines.
+    std::size_t size() const noexcept { return queue_.size() - head_; }
+    item& at(std::size_t i) noexcept { return queue_[head_ + i]; }
+    void pop_front() noexcept {
+        if (++head_ == queue_.size()) {
+            queue_.clear();
+            head_ = 0;
+        }
+    }
 
     // Reads and classifies one line into the queue. False at the end.
     bool read_one() {
@@ -82,19 +94,23 @@ private:
             push(std::move(it));
             return true;
         }
-        it.event.emplace();
-        if (auto ec = codec_.decode(text, *it.event)) {
+        // The only event alive here is the held line's (whatever was yielded
+        // before it is done with: the caller has called next() again), so
+        // the other of the two slots is free.
+        const int slot = held_ && at(held_index_).slot == 0 ? 1 : 0;
+        Event& ev = events_[slot];
+        if (auto ec = codec_.decode(text, ev)) {
             // An unterminated line that does not parse is what a crash mid-write leaves.
             s.reason = (!s.line.terminated && ec == errc::malformed_line) ? make_error_code(errc::torn_line) : ec;
             s.detail = std::string(codec_.error_detail());
-            it.event.reset();
             push(std::move(it));
             return true;
         }
-        const std::uint64_t id = it.event->id;
+        it.slot = slot;
+        const std::uint64_t id = ev.id;
         if (held_) {
-            auto& held = queue_[held_index_];
-            const std::uint64_t held_id = held.event->id;
+            auto& held = at(held_index_);
+            const std::uint64_t held_id = events_[held.slot].id;
             if (id > held_id) {
                 confirmed_id_ = held_id; // the held line is confirmed good
             } else if (id < held_id && (!confirmed_id_ || id > *confirmed_id_)) {
@@ -104,7 +120,7 @@ private:
                 held.line.detail = "event_id " + std::to_string(held_id) + " is out of sequence (" +
                                    (confirmed_id_ ? std::to_string(*confirmed_id_) : std::string("start")) +
                                    " before it, " + std::to_string(id) + " after it)";
-                held.event.reset();
+                held.slot = -1;
             } else {
                 mark_out_of_order(it, held_id);
                 push(std::move(it));
@@ -117,30 +133,40 @@ private:
         }
         s.kind = line_kind::good;
         s.line.text = {};
-        queue_.push_back(std::move(it));
+        push_back(std::move(it));
         held_ = true;
-        held_index_ = queue_.size() - 1;
+        held_index_ = size() - 1;
         return true;
     }
 
-    static void mark_out_of_order(item& it, std::uint64_t after) {
+    void mark_out_of_order(item& it, std::uint64_t after) {
         it.line.kind = line_kind::bad;
         it.line.reason = make_error_code(errc::id_not_increasing);
-        it.line.detail = "event_id " + std::to_string(it.event->id) + " after " + std::to_string(after);
-        it.event.reset();
+        it.line.detail = "event_id " + std::to_string(events_[it.slot].id) + " after " + std::to_string(after);
+        it.slot = -1;
     }
 
     void push(item&& it) {
         // Only the line just read may keep a view into the reader's buffer,
         // and it is yielded only if nothing waits before it.
-        if (!queue_.empty()) it.line.line.text = {};
+        if (size() != 0) it.line.line.text = {};
+        push_back(std::move(it));
+    }
+
+    void push_back(item&& it) {
+        if (head_ >= 16 && head_ >= size()) { // mostly yielded lines: drop them
+            queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+            head_ = 0;
+        }
         queue_.push_back(std::move(it));
     }
 
     line_reader<File> reader_;
     Codec& codec_;
     std::optional<std::uint64_t> confirmed_id_; // id of the last good line known to be good
-    std::deque<item> queue_;
+    std::vector<item> queue_;
+    std::size_t head_ = 0;
+    Event events_[2];
     bool held_ = false;          // queue_[held_index_] is a good line awaiting confirmation
     std::size_t held_index_ = 0;
 };
