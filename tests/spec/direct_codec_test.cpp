@@ -816,4 +816,44 @@ BOOST_AUTO_TEST_CASE(RequiredMemberMissingFromANestedObjectIsTheTreesError) {
     BOOST_TEST(disagreement(codec, line).empty());
 }
 
+BOOST_AUTO_TEST_CASE(IdOrTimeTextLikeTheLastOneIsStillParsedForItself) {
+    // The codec remembers the last stream id, other id and timestamp it
+    // parsed; texts that differ in one character, that move between the
+    // envelope and the payload, or that are invalid must not get the
+    // remembered value.
+    auto line = [](const char* stream, const char* time, const char* card) {
+        return std::string(R"({"event_id":1,"spec_id":")") + stream + R"(","timestamp":")" + time +
+               R"(","payload":{"type":"CardMoved","card_id":")" + card + R"(","lane":"Plan","order":1}})";
+    };
+    const char* s1 = "01KF0HJ080R5E052FC5M592SZC";
+    const char* s2 = "01KF0HJ080R5E052FC5M592SZD";
+    const char* c1 = "01KF0HJ2GA1F4M5VMGGV0Q3EDN";
+    const char* t1 = "2026-01-15T10:00:02.314448Z";
+    const char* t2 = "2026-01-15T10:00:02.314449Z";
+    const std::string lines[] = {
+        line(s1, t1, c1), line(s1, t2, c1), line(s2, t2, s1), line(s1, t1, s2),
+        line(s1, "2026-13-15T10:00:02.314448Z", c1), // a timestamp as long as t1, invalid
+        line("01KF0HJ080R5E052FC5M592SZU", t1, c1),  // a stream id as long as s1, invalid ('U')
+        line(s1, t1, "01KF0HJ2GA1F4M5VMGGV0Q3EDU"),  // a card id as long as c1, invalid
+        line(s2, t2, c1),
+    };
+    evlog::json_codec<spec_event> codec;
+    for (const auto& l : lines) {
+        const std::string d = disagreement(codec, l);
+        BOOST_TEST(d.empty(), d);
+    }
+    spec_event e;
+    BOOST_REQUIRE(!codec.decode(lines[2], e));
+    BOOST_TEST((e.stream == *evlog::ulid::parse(s2)));
+    BOOST_TEST((std::get<sp::card_moved>(e.payload).card_id == *evlog::ulid::parse(s1)));
+    BOOST_TEST((e.time == *evlog::timestamp::parse(t2)));
+    BOOST_REQUIRE(!codec.decode(lines[3], e));
+    BOOST_TEST((e.stream == *evlog::ulid::parse(s1)));
+    BOOST_TEST((std::get<sp::card_moved>(e.payload).card_id == *evlog::ulid::parse(s2)));
+    BOOST_TEST((e.time == *evlog::timestamp::parse(t1)));
+    BOOST_TEST((codec.decode(lines[4], e) == evlog::errc::invalid_timestamp));
+    BOOST_TEST((codec.decode(lines[5], e) == evlog::errc::invalid_ulid));
+    BOOST_TEST((codec.decode(lines[6], e) == evlog::errc::invalid_ulid));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <concepts>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -261,14 +262,35 @@ private:
             *static_cast<json::patch<std::string>*>(t) = json::patch<std::string>::set(std::string(v));
             return true;
         case json::slot::kind::id:
-            if (auto u = ulid::parse(v)) return *static_cast<ulid*>(t) = *u, true;
-            return false;
-        case json::slot::kind::time:
-            if (auto ts = timestamp::parse(v)) return *static_cast<timestamp*>(t) = *ts, true;
-            return false;
+            return read_cached(v, *static_cast<ulid*>(t), frames_.back().kind == frame_kind::envelope ? stream_ : id_);
+        case json::slot::kind::time: return read_cached(v, *static_cast<timestamp*>(t), time_);
         case json::slot::kind::payload_type: return select_payload(v);
         default: return false;
         }
+    }
+
+    /// The last text parsed into a T and its value. A log's lines repeat
+    /// the stream id, and a line's timestamps mostly repeat its envelope's:
+    /// comparing the text is cheaper than parsing it again.
+    template <class T>
+    struct parse_cache {
+        char text[40];
+        std::uint8_t size = 0;
+        T value{};
+    };
+
+    template <class T>
+    static bool read_cached(std::string_view v, T& out, parse_cache<T>& c) {
+        if (v.size() == c.size && std::memcmp(v.data(), c.text, v.size()) == 0) return out = c.value, true;
+        auto parsed = T::parse(v);
+        if (!parsed) return false;
+        out = *parsed;
+        if (v.size() <= sizeof(c.text)) {
+            std::memcpy(c.text, v.data(), v.size());
+            c.size = static_cast<std::uint8_t>(v.size());
+            c.value = *parsed;
+        }
+        return true;
     }
 
     using payload_variant = typename Event::payload_variant;
@@ -323,6 +345,8 @@ private:
     std::vector<std::string> scratch_array_;
     std::string part_;                    // a key or string delivered in parts
     bool envelope_read_ = false;          // the top-level object has ended
+    parse_cache<ulid> stream_, id_;       // the envelope's stream id; other ids
+    parse_cache<timestamp> time_;
 };
 
 /// Whether any payload type of Event reads its members directly.
