@@ -81,6 +81,8 @@ private:
     }
 
     void skip_ws() noexcept {
+        if (p_ < end_ && static_cast<unsigned char>(*p_) > ' ') [[likely]] // compact JSON: nothing to skip
+            return;
         while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
     }
 
