@@ -80,7 +80,7 @@ private:
         return false;
     }
 
-    void skip_ws() noexcept {
+    [[gnu::always_inline]] void skip_ws() noexcept {
         if (p_ < end_ && static_cast<unsigned char>(*p_) > ' ') [[likely]] // compact JSON: nothing to skip
             return;
         while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
