@@ -12,11 +12,11 @@
 // basic_parser makes (strings whole, never in parts), with the same
 // values. Anything outside the subset returns `unsupported` before the
 // handler has been told anything it would not also hear from Boost, and
-// the caller then parses the line with Boost. Outside the subset:
-// non-ASCII bytes in strings, \u escapes, negative numbers, numbers whose
-// value Boost might round differently (more than 15 significant digits,
-// or a decimal exponent beyond ±22), nesting deeper than 32, and every
-// error.
+// the caller then parses the line with Boost. Outside the subset: \u
+// escapes of UTF-16 surrogates, negative numbers, numbers whose value
+// Boost might round differently (more than 15 significant digits, or a
+// decimal exponent beyond ±22), nesting deeper than 32, and every error
+// (including invalid UTF-8).
 #pragma once
 
 #include <cstddef>
@@ -176,39 +176,117 @@ private:
     bool string(std::string_view& out) {
         const char* const begin = ++p_;
         const char* q = plain_run(begin);
-        if (q == end_) return unsupported();
-        if (*q == '"') {
+        if (q < end_ && *q == '"') [[likely]] {
             out = std::string_view(begin, static_cast<std::size_t>(q - begin));
             p_ = q + 1;
             return true;
         }
-        scratch_.assign(begin, q);
+        bool escaped = false;
+        const char* run = begin; // not yet copied to scratch_ (when escaped)
         for (;;) {
-            if (q == end_ || *q != '\\') {
-                if (q != end_ && *q == '"') break;
-                return unsupported(); // the end, a control character or a non-ASCII byte
+            if (q == end_) return unsupported();
+            const auto c = static_cast<unsigned char>(*q);
+            if (c == '"') break;
+            if (c >= 0x80) {
+                const std::size_t n = utf8_length(q);
+                if (n == 0) return unsupported(); // Boost reports invalid UTF-8
+                q += n;
+            } else if (c == '\\') {
+                if (!escaped) scratch_.clear();
+                escaped = true;
+                scratch_.append(run, q);
+                if (!unescape(q)) return unsupported();
+                run = q;
+            } else {
+                return unsupported(); // a control character: an error
             }
-            if (end_ - q < 2) return unsupported();
-            char c;
-            switch (q[1]) {
-            case '"': c = '"'; break;
-            case '\\': c = '\\'; break;
-            case '/': c = '/'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
-            default: return unsupported(); // \u, or not an escape
-            }
-            scratch_ += c;
-            const char* run = q + 2;
-            q = plain_run(run);
-            scratch_.append(run, q);
+            q = plain_run(q);
         }
-        out = scratch_;
+        if (escaped) {
+            scratch_.append(run, q);
+            out = scratch_;
+        } else {
+            out = std::string_view(begin, static_cast<std::size_t>(q - begin));
+        }
         p_ = q + 1;
         return true;
+    }
+
+    /// At '\\': appends what the escape stands for to scratch_ and moves q
+    /// past it. False for a malformed escape and for \u escapes of UTF-16
+    /// surrogates (Boost pairs them or reports them).
+    bool unescape(const char*& q) {
+        if (end_ - q < 2) return false;
+        switch (q[1]) {
+        case '"': scratch_ += '"'; break;
+        case '\\': scratch_ += '\\'; break;
+        case '/': scratch_ += '/'; break;
+        case 'b': scratch_ += '\b'; break;
+        case 'f': scratch_ += '\f'; break;
+        case 'n': scratch_ += '\n'; break;
+        case 'r': scratch_ += '\r'; break;
+        case 't': scratch_ += '\t'; break;
+        case 'u': {
+            if (end_ - q < 6) return false;
+            unsigned cp = 0;
+            for (int i = 2; i < 6; ++i) {
+                const int d = hex_digit(static_cast<unsigned char>(q[i]));
+                if (d < 0) return false;
+                cp = cp * 16 + static_cast<unsigned>(d);
+            }
+            if (cp >= 0xD800 && cp <= 0xDFFF) return false;
+            append_utf8(cp);
+            q += 6;
+            return true;
+        }
+        default: return false;
+        }
+        q += 2;
+        return true;
+    }
+
+    static int hex_digit(unsigned char c) noexcept {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+
+    /// A code point below 0x10000 that is not a surrogate, as UTF-8.
+    void append_utf8(unsigned cp) {
+        if (cp < 0x80) {
+            scratch_ += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            scratch_ += static_cast<char>(0xC0 | (cp >> 6));
+            scratch_ += static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+            scratch_ += static_cast<char>(0xE0 | (cp >> 12));
+            scratch_ += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            scratch_ += static_cast<char>(0x80 | (cp & 0x3F));
+        }
+    }
+
+    /// The length of the well-formed UTF-8 sequence at p (RFC 3629: no
+    /// overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+    std::size_t utf8_length(const char* p) const noexcept {
+        const auto b = [&](std::size_t i) { return static_cast<unsigned char>(p[i]); };
+        const auto cont = [&](std::size_t i) { return (b(i) & 0xC0) == 0x80; };
+        const auto room = static_cast<std::size_t>(end_ - p);
+        const unsigned c = b(0);
+        if (c >= 0xC2 && c <= 0xDF) return room >= 2 && cont(1) ? 2 : 0;
+        if (c >= 0xE0 && c <= 0xEF) {
+            if (room < 3 || !cont(1) || !cont(2)) return 0;
+            if (c == 0xE0 && b(1) < 0xA0) return 0; // overlong
+            if (c == 0xED && b(1) > 0x9F) return 0; // a surrogate
+            return 3;
+        }
+        if (c >= 0xF0 && c <= 0xF4) {
+            if (room < 4 || !cont(1) || !cont(2) || !cont(3)) return 0;
+            if (c == 0xF0 && b(1) < 0x90) return 0; // overlong
+            if (c == 0xF4 && b(1) > 0x8F) return 0; // above U+10FFFF
+            return 4;
+        }
+        return 0;
     }
 
     /// The first byte at or after p that is '"', '\\', a control character
