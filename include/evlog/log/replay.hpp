@@ -2,9 +2,11 @@
 // each event to a visitor. Memory is bounded by the longest line.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <thread>
 #include <type_traits>
 
 #include <fcntl.h>
@@ -38,15 +40,35 @@ struct replay_report {
 
 struct replay_options {
     std::size_t max_line_bytes = format::default_max_line_bytes;
+    /// Threads that decode lines. 1: the caller's only. 2: the caller's and
+    /// one helper, which decodes every other batch of lines
+    /// (the visitor is still called on the caller's thread, in file order,
+    /// with the same events and errors). 0, the default: 2 when the log
+    /// holds at least `parallel_min_bytes` from where replay starts and the
+    /// machine has two hardware threads or more, else 1.
+    unsigned decode_threads = 0;
+    std::uint64_t parallel_min_bytes = 8u << 20;
+    std::size_t parallel_batch_bytes = 1u << 20; ///< at least one line per batch
 };
 
 namespace detail {
+
+template <class File>
+bool decode_in_parallel(File& file, int fd, std::uint64_t start, const replay_options& opt) {
+    if (opt.decode_threads == 1) return false;
+    if (opt.decode_threads >= 2) return true;
+    if (std::thread::hardware_concurrency() < 2) return false;
+    std::uint64_t size = 0;
+    if (file.file_size(fd, size)) return false; // the reader reports the file's errors
+    return size > start && size - start >= opt.parallel_min_bytes;
+}
 
 template <class Event, class Policy, class File, class Codec, class Visitor>
 replay_report replay_fd(File& file, int fd, const std::filesystem::path& path, std::uint64_t start,
                         std::uint64_t first_line, Visitor& visit, const replay_options& opt) {
     Codec codec;
-    scanner<Event, Codec, File> scan(file, fd, path, codec, start, first_line, opt.max_line_bytes);
+    scanner<Event, Codec, File> scan(file, fd, path, codec, start, first_line, opt.max_line_bytes, std::nullopt,
+                                     decode_in_parallel(file, fd, start, opt) ? std::max<std::size_t>(opt.parallel_batch_bytes, 1) : 0);
     replay_report rep;
     rep.end_offset = start;
     scanned_line s;

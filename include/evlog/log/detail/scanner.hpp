@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <evlog/core/codec.hpp>
+#include <evlog/log/detail/line_decoder.hpp>
 #include <evlog/log/detail/line_reader.hpp>
 
 namespace evlog::detail {
@@ -35,9 +36,18 @@ struct scanned_line {
 template <class Event, class Codec, class File>
 class scanner {
 public:
+    /// With `parallel_batch_bytes` > 0, lines are decoded in batches of
+    /// about that size, every other one on a helper thread
+    /// (parallel_line_decoder); the lines, verdicts and events are the same.
     scanner(File& file, int fd, const std::filesystem::path& path, Codec& codec, std::uint64_t start,
-            std::uint64_t first_line, std::size_t max_line_bytes, std::optional<std::uint64_t> last_id = {})
-        : reader_(file, fd, path, start, first_line, max_line_bytes), codec_(codec), confirmed_id_(last_id) {}
+            std::uint64_t first_line, std::size_t max_line_bytes, std::optional<std::uint64_t> last_id = {},
+            std::size_t parallel_batch_bytes = 0)
+        : confirmed_id_(last_id) {
+        if (parallel_batch_bytes > 0)
+            parallel_.emplace(file, fd, path, codec, start, first_line, max_line_bytes, parallel_batch_bytes);
+        else
+            serial_.emplace(file, fd, path, codec, start, first_line, max_line_bytes);
+    }
 
     /// False at the end. For a good line `ev` points at its event, which
     /// stays valid until the next call.
@@ -58,7 +68,7 @@ public:
     }
 
     /// Bytes consumed so far (the reader may be ahead of what was yielded).
-    std::uint64_t offset() const noexcept { return reader_.offset(); }
+    std::uint64_t offset() const noexcept { return serial_ ? serial_->offset() : parallel_->offset(); }
 
 private:
     struct item {
@@ -80,29 +90,22 @@ private:
     // Reads and classifies one line into the queue. False at the end.
     bool read_one() {
         item it;
-        if (!reader_.next(it.line.line)) return false;
-        auto& s = it.line;
-        const auto text = s.line.text;
-        if (is_blank(text)) {
-            push(std::move(it));
-            return true;
-        }
-        s.kind = line_kind::bad;
-        if (is_all_nul(text)) {
-            s.reason = make_error_code(errc::nul_bytes);
-            s.detail = std::to_string(text.size()) + " NUL bytes";
-            push(std::move(it));
-            return true;
-        }
         // The only event alive here is the held line's (whatever was yielded
         // before it is done with: the caller has called next() again), so
         // the other of the two slots is free.
         const int slot = held_ && at(held_index_).slot == 0 ? 1 : 0;
         Event& ev = events_[slot];
-        if (auto ec = codec_.decode(text, ev)) {
-            // An unterminated line that does not parse is what a crash mid-write leaves.
-            s.reason = (!s.line.terminated && ec == errc::malformed_line) ? make_error_code(errc::torn_line) : ec;
-            s.detail = std::string(codec_.error_detail());
+        if (!(serial_ ? serial_->next(it.line.line, verdict_, ev) : parallel_->next(it.line.line, verdict_, ev)))
+            return false;
+        auto& s = it.line;
+        if (verdict_.k == line_verdict::kind::blank) {
+            push(std::move(it));
+            return true;
+        }
+        if (verdict_.k == line_verdict::kind::bad) {
+            s.kind = line_kind::bad;
+            s.reason = verdict_.reason;
+            s.detail = std::move(verdict_.detail);
             push(std::move(it));
             return true;
         }
@@ -161,8 +164,9 @@ private:
         queue_.push_back(std::move(it));
     }
 
-    line_reader<File> reader_;
-    Codec& codec_;
+    std::optional<serial_line_decoder<Event, Codec, File>> serial_;
+    std::optional<parallel_line_decoder<Event, Codec, File>> parallel_;
+    line_verdict verdict_;
     std::optional<std::uint64_t> confirmed_id_; // id of the last good line known to be good
     std::vector<item> queue_;
     std::size_t head_ = 0;
