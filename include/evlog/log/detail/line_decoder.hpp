@@ -59,10 +59,12 @@ public:
                         std::uint64_t first_line, std::size_t max_line_bytes)
         : reader_(file, fd, path, start, first_line, max_line_bytes), codec_(codec) {}
 
-    /// False at the end. `line.text` is valid until the next call.
-    bool next(raw_line& line, line_verdict& v, Event& ev) {
+    /// False at the end. `line.text` is valid until the next call; a good
+    /// line's event is decoded into `scratch`, and `where` points at it.
+    bool next(raw_line& line, line_verdict& v, Event& scratch, Event*& where) {
         if (!reader_.next(line)) return false;
-        classify_line(line.text, line.terminated, codec_, v, ev);
+        classify_line(line.text, line.terminated, codec_, v, scratch);
+        where = &scratch;
         return true;
     }
     /// Just past the last line returned.
@@ -73,13 +75,19 @@ private:
     Codec& codec_;
 };
 
-/// Reads lines on the caller's thread into batches of about `batch_bytes`
-/// and decodes every other batch on one helper thread, while the caller
-/// decodes the batch before it: replay's decoding, most of its time, then
-/// runs on two cores. Lines come out in file order, with the same verdicts
-/// and events as serial_line_decoder, and a read error or an overlong line
-/// is thrown after every line before it has been returned, as there.
-/// Memory: two batches, their events included.
+/// Reads lines on the caller's thread into a ring of batches of about
+/// `batch_bytes` and decodes them on two threads: every third batch on the
+/// caller's (which also reads and runs the visitor), the others on one
+/// helper. Each ring slot is always decoded by the same thread, so the
+/// strings of its events are freed by the thread that allocated them: the
+/// allocator's per-thread caches then serve both threads without locking.
+/// Lines come out in file order, with the same verdicts and events as
+/// serial_line_decoder, and a read error or an overlong line is thrown
+/// after every line before it has been returned, as there.
+///
+/// Lifetime: a line's text and event stay where they are until the batch
+/// after theirs has been read out (the scanner holds one line back).
+/// Memory: the ring's six batches, their events included.
 ///
 /// The helper thread only decodes (with its own Codec); it never touches
 /// the file. It starts with the second batch, so a small file starts none,
@@ -103,25 +111,44 @@ public:
         helper_.join();
     }
 
-    bool next(raw_line& line, line_verdict& v, Event& ev) {
+    /// As serial_line_decoder::next; `where` points into the batch.
+    bool next(raw_line& line, line_verdict& v, Event&, Event*& where) {
         for (;;) {
-            batch& b = batches_[current_];
-            if (pos_ < b.lines.size()) {
-                entry& e = b.lines[pos_++];
-                line = e.line;
-                line.text = std::string_view(b.bytes.data() + e.text_at, e.line.text.size());
-                v = std::move(e.verdict);
-                if (v.k == line_verdict::kind::good) ev = std::move(b.events[e.event]);
-                offset_ = line.end;
-                return true;
+            if (ready_) {
+                batch& b = ring_[head_];
+                if (pos_ < b.lines.size()) {
+                    entry& e = b.lines[pos_++];
+                    line = e.line;
+                    line.text = std::string_view(b.bytes.data() + e.text_at, e.line.text.size());
+                    v = std::move(e.verdict);
+                    if (v.k == line_verdict::kind::good) where = &b.events[e.event];
+                    offset_ = line.end;
+                    return true;
+                }
+                if (b.error) std::rethrow_exception(std::exchange(b.error, nullptr));
+                if (b.last) return false;
+                std::lock_guard lk(mutex_);
+                // The batch before this one is done with (its last line was
+                // held back at most until this batch's first): reuse it.
+                batch& before = ring_[(head_ + ring_size - 1) % ring_size];
+                if (before.state == batch_state::retired) before.state = batch_state::empty;
+                b.state = batch_state::retired;
+                head_ = (head_ + 1) % ring_size;
+                ready_ = false;
+                pos_ = 0;
             }
-            if (b.error) std::rethrow_exception(std::exchange(b.error, nullptr));
-            if (!advance()) return false;
+            top_up();
+            take_head();
+            ready_ = true;
         }
     }
     std::uint64_t offset() const noexcept { return offset_; }
 
 private:
+    static constexpr std::size_t ring_size = 6;
+    enum class batch_state : std::uint8_t { empty, filled, decoding, decoded, retired };
+    static bool callers(std::size_t slot) noexcept { return slot % 3 == 0; }
+
     struct entry {
         raw_line line; // text: only its size; the bytes are at text_at in the batch
         std::size_t text_at = 0;
@@ -129,6 +156,7 @@ private:
         std::size_t event = 0;
     };
     struct batch {
+        batch_state state = batch_state::empty; ///< guarded by mutex_; the rest belongs to whoever the state says
         std::string bytes;
         std::vector<entry> lines;
         std::vector<Event> events;
@@ -136,29 +164,43 @@ private:
         bool last = false;        ///< nothing after it
     };
 
-    /// Moves to the next batch, filling and decoding as needed. False at the end.
-    bool advance() {
-        batch& done = batches_[current_];
-        if (done.last) return false;
-        pos_ = 0;
-        if (current_ == 0 && !started_) {
-            // The first call: fill batch 0 (below), and batch 1 for the helper.
-        } else if (current_ == 0) {
-            current_ = 1; // batch 1 was handed to the helper: wait for it
-            wait_decoded();
-            return true;
+    /// Reads into every empty batch from the head on, in ring order, until
+    /// the file ends. Only the caller fills, and only empty batches.
+    void top_up() {
+        for (std::size_t i = 0; i < ring_size && !read_all_; ++i) {
+            batch& b = ring_[(head_ + i) % ring_size];
+            {
+                std::lock_guard lk(mutex_);
+                if (b.state != batch_state::empty) continue;
+            }
+            fill(b);
+            read_all_ = b.last;
+            {
+                std::lock_guard lk(mutex_);
+                b.state = batch_state::filled;
+            }
+            if (!callers((head_ + i) % ring_size)) {
+                if (!helper_.joinable()) helper_ = std::thread([this] { helper_loop(); });
+                else cv_.notify_all();
+            }
         }
-        // Refill both: 0 for us, 1 for the helper, if the file goes on.
-        started_ = true;
-        current_ = 0;
-        fill(batches_[0]);
-        if (!batches_[0].last) {
-            fill(batches_[1]);
-            hand_over();
+    }
+
+    /// Makes the head batch decoded: decodes it here if it is the caller's,
+    /// else waits for the helper.
+    void take_head() {
+        batch& b = ring_[head_];
+        std::unique_lock lk(mutex_);
+        if (callers(head_)) {
+            b.state = batch_state::decoding;
+            lk.unlock();
+            decode(b, codec_);
+            lk.lock();
+            b.state = batch_state::decoded;
+            return;
         }
-        decode(batches_[0], codec_);
-        if (batches_[0].last) return !batches_[0].lines.empty() || batches_[0].error;
-        return true;
+        cv_.wait(lk, [&] { return b.state == batch_state::decoded; });
+        if (helper_error_) std::rethrow_exception(std::exchange(helper_error_, nullptr));
     }
 
     void fill(batch& b) {
@@ -194,37 +236,35 @@ private:
         }
     }
 
-    void hand_over() {
-        {
-            std::lock_guard lk(mutex_);
-            pending_ = true;
+    /// The helper's oldest filled batch, in ring order from the head; null if none.
+    batch* oldest_filled_locked() {
+        for (std::size_t i = 0; i < ring_size; ++i) {
+            const std::size_t slot = (head_ + i) % ring_size;
+            if (!callers(slot) && ring_[slot].state == batch_state::filled) return &ring_[slot];
         }
-        if (!helper_.joinable()) helper_ = std::thread([this] { helper_loop(); });
-        else cv_.notify_all();
-    }
-
-    void wait_decoded() {
-        std::unique_lock lk(mutex_);
-        cv_.wait(lk, [&] { return !pending_; });
-        if (helper_error_) std::rethrow_exception(std::exchange(helper_error_, nullptr));
+        return nullptr;
     }
 
     void helper_loop() {
         Codec codec;
         std::unique_lock lk(mutex_);
         for (;;) {
-            cv_.wait(lk, [&] { return pending_ || stop_; });
+            batch* b = nullptr;
+            cv_.wait(lk, [&] { return stop_ || (b = oldest_filled_locked()) != nullptr; });
             if (stop_) return;
+            b->state = batch_state::decoding;
             lk.unlock();
-            std::exception_ptr err;
             try {
-                decode(batches_[1], codec);
+                decode(*b, codec);
             } catch (...) {
-                err = std::current_exception(); // memory: the caller rethrows it
+                lk.lock();
+                helper_error_ = std::current_exception(); // memory: the caller rethrows it
+                b->state = batch_state::decoded;
+                cv_.notify_all();
+                continue;
             }
             lk.lock();
-            helper_error_ = err;
-            pending_ = false;
+            b->state = batch_state::decoded;
             cv_.notify_all();
         }
     }
@@ -233,14 +273,14 @@ private:
     Codec& codec_;
     std::size_t batch_bytes_;
     std::uint64_t offset_;
-    batch batches_[2];
-    int current_ = 0;
-    std::size_t pos_ = 0;
-    bool started_ = false;
+    batch ring_[ring_size];
+    std::size_t head_ = 0; // the batch whose lines go out now; written under mutex_
+    std::size_t pos_ = 0;  // the next of its lines
+    bool ready_ = false;   // the head batch is decoded
+    bool read_all_ = false;
 
     std::mutex mutex_;
     std::condition_variable cv_;
-    bool pending_ = false; // batch 1 is the helper's until it clears this
     bool stop_ = false;
     std::exception_ptr helper_error_;
     std::thread helper_;

@@ -61,7 +61,7 @@ public:
         }
         auto& front = queue_[head_];
         out = std::move(front.line);
-        ev = front.slot >= 0 ? &events_[front.slot] : nullptr;
+        ev = front.event;
         pop_front();
         if (held_) --held_index_;
         return true;
@@ -73,7 +73,7 @@ public:
 private:
     struct item {
         scanned_line line;
-        int slot = -1; ///< events_[slot] holds a good line's event
+        Event* event = nullptr; ///< a good line's event
     };
 
     // The queue is a vector from head_ on: lines go through it one at a
@@ -92,10 +92,13 @@ private:
         item it;
         // The only event alive here is the held line's (whatever was yielded
         // before it is done with: the caller has called next() again), so
-        // the other of the two slots is free.
-        const int slot = held_ && at(held_index_).slot == 0 ? 1 : 0;
-        Event& ev = events_[slot];
-        if (!(serial_ ? serial_->next(it.line.line, verdict_, ev) : parallel_->next(it.line.line, verdict_, ev)))
+        // the other of the two scratch events is free. The parallel decoder
+        // leaves events in its batches and points at them instead.
+        Event& scratch = events_[held_ && at(held_index_).event == &events_[0] ? 1 : 0];
+        if (held_ && held_index_ + 1 != size()) own_held();
+        Event* decoded = nullptr;
+        if (!(serial_ ? serial_->next(it.line.line, verdict_, scratch, decoded)
+                      : parallel_->next(it.line.line, verdict_, scratch, decoded)))
             return false;
         auto& s = it.line;
         if (verdict_.k == line_verdict::kind::blank) {
@@ -109,11 +112,11 @@ private:
             push(std::move(it));
             return true;
         }
-        it.slot = slot;
-        const std::uint64_t id = ev.id;
+        it.event = decoded;
+        const std::uint64_t id = decoded->id;
         if (held_) {
             auto& held = at(held_index_);
-            const std::uint64_t held_id = events_[held.slot].id;
+            const std::uint64_t held_id = held.event->id;
             if (id > held_id) {
                 confirmed_id_ = held_id; // the held line is confirmed good
             } else if (id < held_id && (!confirmed_id_ || id > *confirmed_id_)) {
@@ -123,7 +126,7 @@ private:
                 held.line.detail = "event_id " + std::to_string(held_id) + " is out of sequence (" +
                                    (confirmed_id_ ? std::to_string(*confirmed_id_) : std::string("start")) +
                                    " before it, " + std::to_string(id) + " after it)";
-                held.slot = -1;
+                held.event = nullptr;
             } else {
                 mark_out_of_order(it, held_id);
                 push(std::move(it));
@@ -142,11 +145,21 @@ private:
         return true;
     }
 
+    /// The parallel decoder's events live in its batches, which it reuses
+    /// once the lines after them have been read out; a held line with
+    /// others queued behind it may wait longer, so its event moves here.
+    void own_held() {
+        item& h = at(held_index_);
+        if (h.event == &events_[0] || h.event == &events_[1]) return;
+        events_[0] = std::move(*h.event);
+        h.event = &events_[0];
+    }
+
     void mark_out_of_order(item& it, std::uint64_t after) {
         it.line.kind = line_kind::bad;
         it.line.reason = make_error_code(errc::id_not_increasing);
-        it.line.detail = "event_id " + std::to_string(events_[it.slot].id) + " after " + std::to_string(after);
-        it.slot = -1;
+        it.line.detail = "event_id " + std::to_string(it.event->id) + " after " + std::to_string(after);
+        it.event = nullptr;
     }
 
     void push(item&& it) {
@@ -170,7 +183,7 @@ private:
     std::optional<std::uint64_t> confirmed_id_; // id of the last good line known to be good
     std::vector<item> queue_;
     std::size_t head_ = 0;
-    Event events_[2];
+    Event events_[2]; // the serial decoder's scratch
     bool held_ = false;          // queue_[held_index_] is a good line awaiting confirmation
     std::size_t held_index_ = 0;
 };
