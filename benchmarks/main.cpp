@@ -272,7 +272,7 @@ std::string pad(std::string s, std::size_t w, bool right) {
 }
 
 void print_table(std::ostream& out, const results& res, const std::vector<std::string>& order) {
-    const std::size_t W[] = {20, 10, 13, 9, 9, 11, 10, 9};
+    const std::size_t W[] = {20, 14, 13, 9, 9, 11, 10, 9};
     const char* H[] = {"workload", "subject", "events/s", "MB/s", "seconds", "peak RSS", "events", "evlog/x"};
     auto line = [&](const std::vector<std::string>& cells) {
         std::string l = "|";
@@ -507,7 +507,7 @@ int main(int argc, char** argv) {
                     any_failed = true;
                     continue;
                 }
-                std::cerr << "[" << w->name << "] rep " << rep + 1 << "/" << w->reps << " " << pad(sub.name, 10, false)
+                std::cerr << "[" << w->name << "] rep " << rep + 1 << "/" << w->reps << " " << pad(sub.name, 14, false)
                           << pad(fmt_int(r.m.seconds > 0 ? static_cast<double>(r.m.events) / r.m.seconds : 0), 12, true)
                           << " events/s  " << fmt(r.m.seconds, 3) << " s  " << fmt_mib(r.peak_rss) << "\n";
                 samples[si].push_back(r);

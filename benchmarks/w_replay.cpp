@@ -53,12 +53,16 @@ measurement finish(stopwatch& sw, const small_state& s, std::uint64_t bytes, std
     return {sw.seconds(), s.events(), bytes};
 }
 
-measurement evlog_replay(const run_context& c, std::uint64_t n) {
+/// evlog::replay with `decode_threads` (0: its default, two threads for a
+/// file this size; 1: the caller's thread only).
+measurement evlog_replay(const run_context& c, std::uint64_t n, unsigned decode_threads) {
     const auto path = c.work / "events.jsonl";
     small_state s;
+    evlog::replay_options opt;
+    opt.decode_threads = decode_threads;
     stopwatch sw;
     sw.start();
-    evlog::replay<spec_event>(path, s);
+    evlog::replay<spec_event>(path, s, opt);
     return finish(sw, s, size_of(path), n);
 }
 
@@ -197,7 +201,8 @@ void add_replay_workloads(workload_list& out, const config& cfg) {
     const std::uint64_t n = cfg.n(1'000'000);
     workload w{"replay", std::to_string(n) + " spec events from a file: typed decode and a fold into a small state",
                cfg.reps(5, 2), [n](const fs::path& work) { setup(work, n); }, {}};
-    w.subjects.push_back({"evlog", [n](const run_context& c) { return evlog_replay(c, n); }});
+    w.subjects.push_back({"evlog", [n](const run_context& c) { return evlog_replay(c, n, 0); }});
+    w.subjects.push_back({"evlog_1_thread", [n](const run_context& c) { return evlog_replay(c, n, 1); }});
     w.subjects.push_back({"raw_limit", [n](const run_context& c) { return raw_replay(c, n); }});
     w.subjects.push_back({"naive", [n](const run_context& c) { return naive_replay(c, n); }});
 #if EVLOG_HAS_SQLITE
