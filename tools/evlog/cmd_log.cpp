@@ -48,7 +48,7 @@ int cmd_verify(const args& a) {
     codec_type codec;
     evlog::detail::scanner<spec_event, codec_type, evlog::posix_file> scan(file, fd, path, codec, 0, 1, max_line);
     evlog::detail::scanned_line s;
-    spec_event ev;
+    const spec_event* ev = nullptr;
     std::uint64_t events = 0, problems = 0;
     progress bar("verify", size_of(path));
     auto report = [&](const evlog::detail::raw_line& l, const std::string& reason) {
@@ -64,7 +64,7 @@ int cmd_verify(const args& a) {
             } else if (s.kind == evlog::detail::line_kind::good) {
                 ++events;
                 // The spec store cannot fold a type it does not know; evlog keeps it, but it is a finding.
-                if (ev.is_unknown()) report(s.line, "unknown payload type \"" + std::string(ev.type_name()) + "\"");
+                if (ev->is_unknown()) report(s.line, "unknown payload type \"" + std::string(ev->type_name()) + "\"");
             }
         }
     } catch (const evlog::error& e) {
