@@ -9,6 +9,7 @@
 #include <exception>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -180,7 +181,10 @@ private:
                 b.state = batch_state::filled;
             }
             if (!callers((head_ + i) % ring_size)) {
-                if (!helper_.joinable()) helper_ = std::thread([this] { helper_loop(); });
+                if (!helper_.joinable()) {
+                    helper_codec_.emplace(); // here, so that a failure is the caller's exception
+                    helper_ = std::thread([this] { helper_loop(); });
+                }
                 else cv_.notify_all();
             }
         }
@@ -246,7 +250,7 @@ private:
     }
 
     void helper_loop() {
-        Codec codec;
+        Codec& codec = *helper_codec_;
         std::unique_lock lk(mutex_);
         for (;;) {
             batch* b = nullptr;
@@ -283,7 +287,8 @@ private:
     std::condition_variable cv_;
     bool stop_ = false;
     std::exception_ptr helper_error_;
-    std::thread helper_;
+    std::optional<Codec> helper_codec_;
+    std::thread helper_; // last: joined before the members it uses go
 };
 
 } // namespace evlog::detail
