@@ -132,16 +132,11 @@ private:
             skip_ws();
             if (!value(depth)) return false;
             ++n;
-            skip_ws();
-            if (p_ == end_) return unsupported();
-            if (*p_ == ',') {
-                ++p_;
-                skip_ws();
-                continue;
+            switch (comma_or('}')) {
+            case after::comma: continue;
+            case after::close: return h_->on_object_end(n, ec_) || stopped();
+            case after::other: return unsupported();
             }
-            if (*p_ != '}') return unsupported();
-            ++p_;
-            return h_->on_object_end(n, ec_) || stopped();
         }
     }
 
@@ -158,17 +153,29 @@ private:
         for (;;) {
             if (!value(depth)) return false;
             ++n;
-            skip_ws();
-            if (p_ == end_) return unsupported();
-            if (*p_ == ',') {
-                ++p_;
-                skip_ws();
-                continue;
+            switch (comma_or(']')) {
+            case after::comma: continue;
+            case after::close: return h_->on_array_end(n, ec_) || stopped();
+            case after::other: return unsupported();
             }
-            if (*p_ != ']') return unsupported();
-            ++p_;
-            return h_->on_array_end(n, ec_) || stopped();
         }
+    }
+
+    enum class after { comma, close, other };
+
+    /// After a member or element: a comma (skipped, with the whitespace
+    /// after it), the closing bracket (skipped), or anything else.
+    [[gnu::always_inline]] after comma_or(char close) {
+        skip_ws();
+        if (p_ == end_) return after::other;
+        if (*p_ == ',') {
+            ++p_;
+            skip_ws();
+            return after::comma;
+        }
+        if (*p_ != close) return after::other;
+        ++p_;
+        return after::close;
     }
 
     /// At '"': the string's value, a view into the line when it has no
