@@ -1,5 +1,6 @@
 // Streaming replay: read a log from the start or from an offset and hand
-// each event to a visitor. Memory is bounded by the longest line.
+// each event to a visitor. Memory is bounded by the longest line, or with
+// two decoding threads by six batches of lines (replay_options).
 #pragma once
 
 #include <algorithm>
