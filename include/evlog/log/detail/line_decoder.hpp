@@ -191,20 +191,36 @@ private:
     }
 
     /// Makes the head batch decoded: decodes it here if it is the caller's,
-    /// else waits for the helper.
+    /// else waits for the helper, decoding the caller's next batches ahead
+    /// meanwhile (without that, each thread sat idle while the other
+    /// decoded the batch it needed next).
     void take_head() {
         batch& b = ring_[head_];
         std::unique_lock lk(mutex_);
-        if (callers(head_)) {
-            b.state = batch_state::decoding;
-            lk.unlock();
-            decode(b, codec_);
-            lk.lock();
-            b.state = batch_state::decoded;
-            return;
+        if (callers(head_) && b.state == batch_state::filled) decode_here(b, lk);
+        while (b.state != batch_state::decoded) {
+            if (batch* ahead = callers_filled_locked()) decode_here(*ahead, lk);
+            else cv_.wait(lk);
         }
-        cv_.wait(lk, [&] { return b.state == batch_state::decoded; });
         if (helper_error_) std::rethrow_exception(std::exchange(helper_error_, nullptr));
+    }
+
+    /// Decodes one of the caller's filled batches on this thread.
+    void decode_here(batch& b, std::unique_lock<std::mutex>& lk) {
+        b.state = batch_state::decoding;
+        lk.unlock();
+        decode(b, codec_);
+        lk.lock();
+        b.state = batch_state::decoded;
+    }
+
+    /// The caller's first filled batch from the head on, in ring order; null if none.
+    batch* callers_filled_locked() {
+        for (std::size_t i = 0; i < ring_size; ++i) {
+            const std::size_t slot = (head_ + i) % ring_size;
+            if (callers(slot) && ring_[slot].state == batch_state::filled) return &ring_[slot];
+        }
+        return nullptr;
     }
 
     void fill(batch& b) {
