@@ -5,15 +5,18 @@
 // every repair policy and batch sizes from one line to many.
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <iterator>
+#include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <thread>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/log_test_util.hpp"
@@ -102,27 +105,48 @@ std::string lines(std::uint64_t first, std::uint64_t last) {
     return s;
 }
 
-/// json_codec, noting the threads that decode.
+/// json_codec, counting the lines each thread decodes.
 struct thread_noting_codec {
     static inline std::mutex mutex;
-    static inline std::set<std::thread::id> threads;
+    static inline std::map<std::thread::id, std::size_t> lines_by_thread;
+    static inline std::thread::id caller;
+    static inline bool caller_first = true; // only the caller's thread reads and writes it
+    static inline std::chrono::milliseconds helper_delay{0};
     evlog::json_codec<event> inner;
 
     void encode(const event& e, std::string& out) { inner.encode(e, out); }
     std::error_code decode(std::string_view line, event& e) {
         {
             std::lock_guard lk(mutex);
-            threads.insert(std::this_thread::get_id());
+            ++lines_by_thread[std::this_thread::get_id()];
+        }
+        if (std::this_thread::get_id() == caller) {
+            // The caller decodes whatever batch the helper has not started,
+            // so on a busy machine it could decode them all before the
+            // helper runs: a slow first line lets the helper start.
+            if (std::exchange(caller_first, false)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        } else {
+            std::this_thread::sleep_for(helper_delay);
         }
         return inner.decode(line, e);
     }
     std::string_view error_detail() const noexcept { return inner.error_detail(); }
+
+    /// Replays p and returns the lines each thread decoded.
+    static std::map<std::thread::id, std::size_t> replay(const fs::path& p, const evlog::replay_options& opt,
+                                                         std::chrono::milliseconds delay = {}) {
+        lines_by_thread.clear();
+        caller = std::this_thread::get_id();
+        caller_first = true;
+        helper_delay = delay;
+        evlog::replay<event, evlog::repair_strict, evlog::posix_file, thread_noting_codec>(p, [](const event&) {},
+                                                                                          opt);
+        return lines_by_thread;
+    }
 };
 
 std::size_t decoding_threads(const fs::path& p, const evlog::replay_options& opt) {
-    thread_noting_codec::threads.clear();
-    evlog::replay<event, evlog::repair_strict, evlog::posix_file, thread_noting_codec>(p, [](const event&) {}, opt);
-    return thread_noting_codec::threads.size();
+    return thread_noting_codec::replay(p, opt).size();
 }
 
 } // namespace
@@ -142,6 +166,20 @@ BOOST_AUTO_TEST_CASE(TwoThreadsDecodeWhenAskedOrPastTheSizeThreshold) {
     BOOST_TEST(decoding_threads(p, automatic) == (std::thread::hardware_concurrency() >= 2 ? 2u : 1u));
     // A file that fits in one batch starts no helper.
     BOOST_TEST(decoding_threads(p, parallel(1u << 20)) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(HelperThatFallsBehindIsHelpedByTheCaller) {
+    // A fixed share for each thread left the caller idle while the helper
+    // decoded the batch it needed. With a helper that takes 2 ms a line,
+    // the caller must decode far more than its own third of the batches.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::write_file(p, lines(1, 300));
+    const auto by_thread = thread_noting_codec::replay(p, parallel(1000), std::chrono::milliseconds(2));
+    BOOST_REQUIRE(by_thread.size() == 2u);
+    const std::size_t by_caller = by_thread.at(std::this_thread::get_id());
+    BOOST_TEST(by_thread.begin()->second + std::next(by_thread.begin())->second == 300u);
+    BOOST_TEST(by_caller >= 200u, by_caller << " of 300 lines decoded by the caller"); // a fixed third: about 100
 }
 
 BOOST_AUTO_TEST_CASE(CleanLogReplaysAsOnOneThread) {

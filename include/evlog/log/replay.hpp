@@ -42,7 +42,8 @@ struct replay_report {
 struct replay_options {
     std::size_t max_line_bytes = format::default_max_line_bytes;
     /// Threads that decode lines. 1: the caller's only. 2: the caller's,
-    /// which reads batches of lines and decodes every third, and one helper,
+    /// which reads batches of lines and decodes every third (and any other
+    /// the helper has not started when the caller needs it), and one helper,
     /// which decodes the rest (the visitor is still called on the caller's
     /// thread, in file order, with the same events and errors; memory grows
     /// by six batches and their events). 0, the default: 2 when the log

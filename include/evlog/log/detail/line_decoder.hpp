@@ -79,9 +79,11 @@ private:
 /// Reads lines on the caller's thread into a ring of batches of about
 /// `batch_bytes` and decodes them on two threads: every third batch on the
 /// caller's (which also reads and runs the visitor), the others on one
-/// helper. Each ring slot is always decoded by the same thread, so the
-/// strings of its events are freed by the thread that allocated them: the
-/// allocator's per-thread caches then serve both threads without locking.
+/// helper, except that the caller, rather than wait for the helper,
+/// decodes any of the helper's batches it has not started. A slot is thus
+/// mostly decoded by the same thread, so the strings of its events are
+/// mostly freed by the thread that allocated them (events handed from one
+/// thread to the other made both queue on the allocator).
 /// Lines come out in file order, with the same verdicts and events as
 /// serial_line_decoder, and a read error or an overlong line is thrown
 /// after every line before it has been returned, as there.
@@ -190,22 +192,23 @@ private:
         }
     }
 
-    /// Makes the head batch decoded: decodes it here if it is the caller's,
-    /// else waits for the helper, decoding the caller's next batches ahead
-    /// meanwhile (without that, each thread sat idle while the other
-    /// decoded the batch it needed next).
+    /// Makes the head batch decoded: decodes it here if no thread has
+    /// started it, else decodes other filled batches until the helper is
+    /// done with it, and waits only when there are none. Without that each
+    /// thread sat idle while the other decoded the batch it needed next,
+    /// and the fixed split left the helper with more work than the caller.
     void take_head() {
         batch& b = ring_[head_];
         std::unique_lock lk(mutex_);
-        if (callers(head_) && b.state == batch_state::filled) decode_here(b, lk);
+        if (b.state == batch_state::filled) decode_here(b, lk);
         while (b.state != batch_state::decoded) {
-            if (batch* ahead = callers_filled_locked()) decode_here(*ahead, lk);
+            if (batch* other = work_for_caller_locked()) decode_here(*other, lk);
             else cv_.wait(lk);
         }
         if (helper_error_) std::rethrow_exception(std::exchange(helper_error_, nullptr));
     }
 
-    /// Decodes one of the caller's filled batches on this thread.
+    /// Decodes a filled batch on this thread.
     void decode_here(batch& b, std::unique_lock<std::mutex>& lk) {
         b.state = batch_state::decoding;
         lk.unlock();
@@ -214,13 +217,19 @@ private:
         b.state = batch_state::decoded;
     }
 
-    /// The caller's first filled batch from the head on, in ring order; null if none.
-    batch* callers_filled_locked() {
+    /// A filled batch for the caller to decode while it waits: its own
+    /// first one from the head on, else the helper's last one, which the
+    /// helper, taking its batches in ring order, would reach last. Null if
+    /// none.
+    batch* work_for_caller_locked() {
+        batch* helpers_last = nullptr;
         for (std::size_t i = 0; i < ring_size; ++i) {
             const std::size_t slot = (head_ + i) % ring_size;
-            if (callers(slot) && ring_[slot].state == batch_state::filled) return &ring_[slot];
+            if (ring_[slot].state != batch_state::filled) continue;
+            if (callers(slot)) return &ring_[slot];
+            helpers_last = &ring_[slot];
         }
-        return nullptr;
+        return helpers_last;
     }
 
     void fill(batch& b) {
