@@ -13,6 +13,7 @@
 
 #include <fcntl.h>
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -23,6 +24,7 @@
 #include <evlog/core/errors.hpp>
 #include <evlog/core/json.hpp>
 #include <evlog/file/atomic_file.hpp>
+#include <evlog/snapshot/detail/direct_snapshot.hpp>
 #include <evlog/snapshot/detail/snapshot_files.hpp>
 #include <evlog/snapshot/snapshot_store.hpp>
 
@@ -262,6 +264,64 @@ auto snapshot_store<State, Codec, File>::convert(const boost::json::value& root,
 template <class State, state_codec<State> Codec, file_policy File>
 auto snapshot_store<State, Codec, File>::read(std::uint64_t id, std::optional<snapshot_type>& out, std::string& why)
     -> read_status {
+    if constexpr (direct_state_codec<Codec, State>) {
+        read_status status;
+        if (read_direct(id, out, status)) return status;
+    }
+    return read_tree(id, out, why);
+}
+
+// Without a value tree, the file is parsed as it is read, by the same
+// parser with the same options as read_tree(), into the codec's reader.
+// True when that settled it: a snapshot (ok) or no file (absent); false
+// when the file is anything else, and read_tree() then reads it again and
+// says what is wrong, so what loads and every error stay the tree path's.
+// I/O errors throw as in read_tree().
+template <class State, state_codec<State> Codec, file_policy File>
+bool snapshot_store<State, Codec, File>::read_direct(std::uint64_t id, std::optional<snapshot_type>& out,
+                                                     read_status& status)
+    requires direct_state_codec<Codec, State>
+{
+    out.reset();
+    status = read_status::absent;
+    const auto path = path_of(id);
+    auto absent = [](std::error_code ec) {
+        return ec == std::errc::no_such_file_or_directory || ec == std::errc::is_a_directory;
+    };
+    int fd = -1;
+    if (auto ec = file_.open(path, O_RDONLY, 0, fd)) {
+        if (absent(ec)) return true;
+        throw error(ec, "read " + path.string());
+    }
+    struct closer {
+        File& f;
+        int fd;
+        ~closer() { f.close(fd); }
+    } close_fd{file_, fd};
+    using handler = detail::direct_snapshot_handler<State, decltype(codec_.state_reader())>;
+    boost::json::basic_parser<handler> parser(parse_options(), codec_.state_reader());
+    std::vector<char> buf(1u << 20);
+    boost::system::error_code pec;
+    for (;;) {
+        std::size_t done = 0;
+        if (auto ec = file_.read(fd, buf.data(), buf.size(), done)) {
+            if (absent(ec)) return true;
+            throw error(ec, "read " + path.string());
+        }
+        if (done == 0) break;
+        parser.write_some(true, buf.data(), done, pec);
+        if (pec) return false;
+    }
+    parser.write_some(false, nullptr, 0, pec);
+    if (pec) return false;
+    out = parser.handler().take(id);
+    status = read_status::ok;
+    return out.has_value();
+}
+
+template <class State, state_codec<State> Codec, file_policy File>
+auto snapshot_store<State, Codec, File>::read_tree(std::uint64_t id, std::optional<snapshot_type>& out,
+                                                   std::string& why) -> read_status {
     out.reset();
     const auto path = path_of(id);
     // Gone since the scan (a concurrent prune), or a directory that list()
