@@ -26,6 +26,7 @@
 #include <evlog/core/json.hpp>
 #include <evlog/spec/payloads.hpp>
 #include <evlog/spec/state.hpp>
+#include <evlog/spec/state_reader.hpp>
 #include <evlog/spec/types.hpp>
 
 namespace evlog::spec {
