@@ -153,14 +153,17 @@ void put_optional(boost::json::object& o, std::string_view key, const std::optio
 /// building a boost::json::value first.
 ///
 /// The string is grown ahead and cut to length by finish(), so each piece
-/// costs a bounds check and a copy. If the writer is destroyed without
-/// finish() (an exception), the string is put back as it was. Commas
-/// between members and elements are written by the writer: key(), the
-/// value functions and begin_*() add one when something precedes them in
-/// the same object or array.
+/// costs a bounds check and a copy; the writer keeps its cursor and the
+/// end of the room as pointers, so that check reads nothing through the
+/// std::string (which every byte written might alias). If the writer is
+/// destroyed without finish() (an exception), the string is put back as
+/// it was. Commas between members and elements are written by the
+/// writer: key(), the value functions and begin_*() add one when something
+/// precedes them in the same object or array.
 class writer {
 public:
-    explicit writer(std::string& out) : out_(out), start_(out.size()), pos_(out.size()) {}
+    explicit writer(std::string& out)
+        : out_(out), start_(out.size()), cur_(out.data() + out.size()), end_(cur_) {}
     writer(const writer&) = delete;
     writer& operator=(const writer&) = delete;
     ~writer() {
@@ -176,11 +179,10 @@ public:
     /// `"k":`, after a comma when a member precedes it.
     void key(std::string_view k) {
         char* d = reserve(escaped_room(k.size(), 4));
-        char* const start = d;
         if (need_comma_) *d++ = ',';
         d = write_escaped(d, k);
         *d++ = ':';
-        pos_ += static_cast<std::size_t>(d - start);
+        cur_ = d;
         need_comma_ = false;
     }
 
@@ -197,14 +199,13 @@ public:
                 return key(std::string_view(k, n));
         }
         char* d = reserve(n + 4);
-        char* const start = d;
         if (need_comma_) *d++ = ',';
         *d++ = '"';
         std::memcpy(d, k, n);
         d += n;
         *d++ = '"';
         *d++ = ':';
-        pos_ += static_cast<std::size_t>(d - start);
+        cur_ = d;
         need_comma_ = false;
     }
 
@@ -212,20 +213,17 @@ public:
 
     void string(std::string_view s) {
         char* d = reserve(escaped_room(s.size(), 3));
-        char* const start = d;
         if (need_comma_) *d++ = ',';
         d = write_escaped(d, s);
-        pos_ += static_cast<std::size_t>(d - start);
+        cur_ = d;
         need_comma_ = true;
     }
     template <std::integral Int>
         requires(!std::same_as<Int, bool>)
     void number(Int v) {
         char* d = reserve(25);
-        char* const start = d;
         if (need_comma_) *d++ = ',';
-        d = std::to_chars(d, d + 24, v).ptr;
-        pos_ += static_cast<std::size_t>(d - start);
+        cur_ = std::to_chars(d, d + 24, v).ptr;
         need_comma_ = true;
     }
     /// Boost.JSON's text for a double (e.g. `1.225E1`): the shortest
@@ -254,7 +252,7 @@ public:
             ++x;                                // the sign
             while (*x == '0' && x + 1 < r.ptr) ++x; // "e+07" is "E7"
             while (x < r.ptr) *o++ = *x++;
-            pos_ += static_cast<std::size_t>(o - out);
+            cur_ = o;
         }
         need_comma_ = true;
     }
@@ -272,24 +270,22 @@ public:
     /// A ULID as its 26-character string.
     void string(const ulid& u) {
         char* d = reserve(29);
-        char* const start = d;
         if (need_comma_) *d++ = ',';
         *d++ = '"';
         u.write(d);
         d += 26;
         *d++ = '"';
-        pos_ += static_cast<std::size_t>(d - start);
+        cur_ = d;
         need_comma_ = true;
     }
     /// A timestamp as its RFC 3339 string.
     void string(const timestamp& t) {
         char* d = reserve(40);
-        char* const start = d;
         if (need_comma_) *d++ = ',';
         *d++ = '"';
         d += t.write(d);
         *d++ = '"';
-        pos_ += static_cast<std::size_t>(d - start);
+        cur_ = d;
         need_comma_ = true;
     }
     /// Text that is already one JSON value, written as it is.
@@ -303,15 +299,15 @@ public:
 
     /// Room for n more bytes at the cursor; the caller then advance()s.
     char* reserve(std::size_t n) {
-        if (out_.size() - pos_ < n) [[unlikely]]
+        if (static_cast<std::size_t>(end_ - cur_) < n) [[unlikely]]
             grow(n);
-        return out_.data() + pos_;
+        return cur_;
     }
-    void advance(std::size_t n) noexcept { pos_ += n; }
+    void advance(std::size_t n) noexcept { cur_ += n; }
     void raw(std::string_view s) {
         if (s.empty()) return;
         std::memcpy(reserve(s.size()), s.data(), s.size());
-        pos_ += s.size();
+        cur_ += s.size();
     }
     template <std::size_t N>
     void literal(const char (&s)[N]) {
@@ -319,7 +315,7 @@ public:
     }
     void put(char c) {
         *reserve(1) = c;
-        ++pos_;
+        ++cur_;
     }
     /// Whether the next member or element needs a comma before it; set it
     /// after writing the start of an object by hand.
@@ -328,12 +324,12 @@ public:
     /// A quoted, escaped JSON string, with no comma handling.
     void escaped(std::string_view s) {
         char* d = reserve(escaped_room(s.size(), 2));
-        pos_ += static_cast<std::size_t>(write_escaped(d, s) - d);
+        cur_ = write_escaped(d, s);
     }
 
     /// Cuts the string to what was written.
     void finish() {
-        out_.resize(pos_);
+        out_.resize(static_cast<std::size_t>(cur_ - out_.data()));
         done_ = true;
     }
 
@@ -343,10 +339,9 @@ private:
     }
     void open(char c) {
         char* d = reserve(2);
-        char* const start = d;
         if (need_comma_) *d++ = ',';
         *d++ = c;
-        pos_ += static_cast<std::size_t>(d - start);
+        cur_ = d;
         need_comma_ = false;
     }
     void close(char c) {
@@ -354,15 +349,18 @@ private:
         need_comma_ = true;
     }
 
-    /// Makes room for n bytes at pos_: at least doubles what this writer
-    /// holds, so a line costs a few reallocations at most. std::string
+    /// Makes room for n bytes at the cursor: at least doubles what this
+    /// writer holds, so a line costs a few reallocations at most. std::string
     /// throws std::length_error rather than wrap around when the sum is
-    /// too large (pos_ <= size() <= max_size(), and max_size() is far
+    /// too large (pos <= size() <= max_size(), and max_size() is far
     /// below SIZE_MAX / 2).
     [[gnu::noinline]] void grow(std::size_t n) {
+        const auto pos = static_cast<std::size_t>(cur_ - out_.data());
         const std::size_t more = std::max<std::size_t>({n, 1024, out_.size() - start_});
-        if (more > out_.max_size() - pos_) throw std::length_error("evlog::json::writer: line too long");
-        out_.resize(pos_ + more);
+        if (more > out_.max_size() - pos) throw std::length_error("evlog::json::writer: line too long");
+        out_.resize(pos + more);
+        cur_ = out_.data() + pos;
+        end_ = out_.data() + out_.size();
     }
 
     /// The room write_escaped needs for n bytes plus `extra`: every byte
@@ -446,7 +444,9 @@ private:
     }
 
     std::string& out_;
-    std::size_t start_, pos_;
+    std::size_t start_;
+    char* cur_; // the cursor, in out_
+    char* end_; // out_.data() + out_.size()
     bool done_ = false;
     bool need_comma_ = false;
 };
