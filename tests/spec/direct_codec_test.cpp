@@ -519,6 +519,76 @@ BOOST_AUTO_TEST_CASE(StringsWithEveryByteAreEscapedAsBoostEscapesThem) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(BytesToEscapeAtAnyPositionOfAnyLengthAreFoundWhereverTheBlocksOverlap) {
+    // Strings are copied in blocks of sixteen and eight bytes, the last
+    // block overlapping the one before: a byte to escape must be found in
+    // every block, at every offset, after an earlier escape, and a byte just
+    // past the end of the string must not count. Bytes next to those that
+    // need escaping (0x1f/0x20, 0x7f/0x80, 0xff) must not be escaped.
+    const std::string specials = std::string("\0\x1f\"\\\n", 5);
+    const std::string plains = std::string("\x20\x7f\x80\xff#]", 6);
+    auto check = [](const std::string& s) {
+        std::string out;
+        evlog::json::writer w(out);
+        w.begin_object();
+        w.key(s);
+        w.string(s);
+        w.end_object();
+        w.finish();
+        boost::json::object o;
+        o[s] = s;
+        return out == boost::json::serialize(o);
+    };
+    int failures = 0;
+    for (std::size_t n = 1; n <= 50; ++n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            for (char c : specials + plains) {
+                std::string s(n, 'a');
+                s[i] = c;
+                if (!check(s) && failures++ < 5) BOOST_TEST(false, "length " << n << ", byte " << int(c) << " at " << i);
+                // And a second one anywhere after it.
+                for (std::size_t j = i + 1; j < n && n <= 34; ++j) {
+                    std::string t = s;
+                    t[j] = specials[j % specials.size()];
+                    if (!check(t) && failures++ < 5)
+                        BOOST_TEST(false, "length " << n << ", bytes at " << i << " and " << j);
+                }
+            }
+        }
+        // A string that ends where a byte to escape follows in memory.
+        const std::string backing = std::string(n, 'b') + "\"\n";
+        const std::string_view s(backing.data(), n);
+        std::string out;
+        evlog::json::writer w(out);
+        w.string(s);
+        w.finish();
+        BOOST_TEST(out == "\"" + std::string(n, 'b') + "\"");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(StringOfBytesToEscapeGrowsTheLineWhenTheFirstIsMet) {
+    // Room for a string's escapes is made when the first byte to escape is
+    // met, after the plain part may already fill the room: escapes that
+    // take six bytes each must not write past it, however full the string
+    // is when the writer starts.
+    for (std::size_t plain : {0u, 15u, 16u, 1000u, 1021u, 5000u}) {
+        for (std::size_t held : {0u, 1u, 100u}) {
+            const std::string s = std::string(plain, 'p') + std::string(3000, '\x01') + "end";
+            std::string out(held, 'h');
+            out.shrink_to_fit();
+            evlog::json::writer w(out);
+            w.begin_array();
+            w.string(s);
+            w.escaped(s);
+            w.key(s);
+            w.end_array();
+            w.finish();
+            const std::string q = boost::json::serialize(boost::json::value(s));
+            BOOST_TEST(out == std::string(held, 'h') + "[" + q + q + "," + q + ":]"); // escaped() puts no comma
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(WriterPutsCommasBetweenMembersAndElements) {
     std::string out = "x";
     evlog::json::writer w(out);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <concepts>
@@ -178,9 +179,9 @@ public:
     void end_array() { close(']'); }
     /// `"k":`, after a comma when a member precedes it.
     void key(std::string_view k) {
-        char* d = reserve(escaped_room(k.size(), 4));
+        char* d = reserve(plain_room(k.size(), 4));
         if (need_comma_) *d++ = ',';
-        d = write_escaped(d, k);
+        d = write_escaped(d, k, 1);
         *d++ = ':';
         cur_ = d;
         need_comma_ = false;
@@ -212,10 +213,9 @@ public:
     // ---------------------------------------------------------------- values
 
     void string(std::string_view s) {
-        char* d = reserve(escaped_room(s.size(), 3));
+        char* d = reserve(plain_room(s.size(), 3));
         if (need_comma_) *d++ = ',';
-        d = write_escaped(d, s);
-        cur_ = d;
+        cur_ = write_escaped(d, s, 0);
         need_comma_ = true;
     }
     template <std::integral Int>
@@ -323,8 +323,8 @@ public:
 
     /// A quoted, escaped JSON string, with no comma handling.
     void escaped(std::string_view s) {
-        char* d = reserve(escaped_room(s.size(), 2));
-        cur_ = write_escaped(d, s);
+        char* d = reserve(plain_room(s.size(), 2));
+        cur_ = write_escaped(d, s, 0);
     }
 
     /// Cuts the string to what was written.
@@ -363,16 +363,26 @@ private:
         end_ = out_.data() + out_.size();
     }
 
-    /// The room write_escaped needs for n bytes plus `extra`: every byte
-    /// may become six (\u00XX). Throws instead of letting n * 6 wrap.
+    /// n bytes plus `extra`, the room a string needs while it has nothing
+    /// to escape. Throws instead of letting the sum wrap.
+    static std::size_t plain_room(std::size_t n, std::size_t extra) {
+        if (n > std::size_t(-1) - extra) throw std::length_error("evlog::json::writer: string too long");
+        return n + extra;
+    }
+
+    /// The room n bytes escaped need, plus `extra`: every byte may become
+    /// six (\u00XX). Throws instead of letting n * 6 wrap.
     static std::size_t escaped_room(std::size_t n, std::size_t extra) {
         if (n > (std::size_t(-1) - extra) / 6) throw std::length_error("evlog::json::writer: string too long");
         return n * 6 + extra;
     }
 
-    /// Writes `"s"` escaped at d, which has room for s.size() * 6 + 2
-    /// bytes (every byte escaped as \u00XX, and the quotes); returns the end.
-    static char* write_escaped(char* d, std::string_view s) noexcept {
+    /// Writes `"s"` escaped at d, which has room for s.size() + 2 + `after`
+    /// bytes; returns the end. Strings seldom hold a byte to escape, so the
+    /// room escapes may take (six bytes for each byte left) is made when
+    /// the first is met, which may move the buffer: only the pointer
+    /// returned is valid afterwards.
+    char* write_escaped(char* d, std::string_view s, std::size_t after) {
         // Control characters: the escape letter, or 'u' for \u00XX (Boost.JSON's table).
         static constexpr char esc[32] = {'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
                                          'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u'};
@@ -380,21 +390,15 @@ private:
         *d++ = '"';
         const char* p = s.data();
         const char* const end = p + s.size();
-        while (p < end) {
-            if (end - p >= 16) {
-                const char* run = p;
-                p = skip_plain(p, end);
-                std::memcpy(d, run, static_cast<std::size_t>(p - run));
-                d += p - run;
-            } else {
-                // A short rest: check and copy in one pass.
-                for (; p < end; ++p) {
-                    const auto c = static_cast<unsigned char>(*p);
-                    if (c < 0x20 || c == '"' || c == '\\') break;
-                    *d++ = static_cast<char>(c);
-                }
-            }
+        bool roomy = false;
+        for (;;) {
+            d = copy_plain(d, p, end);
             if (p == end) break;
+            if (!roomy) {
+                cur_ = d;
+                d = reserve(escaped_room(static_cast<std::size_t>(end - p), 1 + after));
+                roomy = true;
+            }
             const auto c = static_cast<unsigned char>(*p++);
             *d++ = '\\';
             if (c >= 0x20) {
@@ -411,36 +415,84 @@ private:
         return d;
     }
 
-    /// The first byte in [p, end) that a JSON string must escape (a control
-    /// character, '"' or '\\'), or end.
-    static const char* skip_plain(const char* p, const char* end) noexcept {
+    static constexpr bool needs_escape(unsigned char c) noexcept { return c < 0x20 || c == '"' || c == '\\'; }
+
+    /// Copies the bytes from p up to the first that a JSON string must
+    /// escape (a control character, '"' or '\\') or to end, to d; advances p
+    /// to that byte and returns the end of the copy. There is room at d for
+    /// end - p bytes. Blocks are stored whole before they are checked:
+    /// what lands past the byte to escape is in room that the rest of the
+    /// string overwrites or finish() cuts off. The bytes before p are not
+    /// read: what precedes them in d may have been escaped.
+    static char* copy_plain(char* d, const char*& p, const char* end) noexcept {
+        const char* q = p;
 #if defined(__SSE2__)
-        // Sixteen bytes at a time: a byte needs escaping when it is <= 0x1f, '"' or '\\'.
-        const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
-        while (end - p >= 16) {
-            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-            const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-                                             _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
-            if (const int mask = _mm_movemask_epi8(hit)) return p + __builtin_ctz(static_cast<unsigned>(mask));
-            p += 16;
-        }
-#else
-        // Eight bytes at a time.
-        constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-        while (end - p >= 8) {
-            std::uint64_t x;
-            std::memcpy(&x, p, 8);
-            const std::uint64_t ctl = (x - ones * 0x20) & ~x & highs; // some byte < 0x20
-            const std::uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-            if (ctl | ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs)) break;
-            p += 8;
+        if (end - q >= 16) {
+            for (;;) {
+                const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(d), x);
+                if (const unsigned hit = special16(x)) return advance_to(d, p, q, __builtin_ctz(hit));
+                q += 16;
+                d += 16;
+                if (end - q < 16) break;
+            }
+            if (q == end) return advance_to(d, p, q, 0);
+            // The last sixteen bytes, overlapping some just copied as they were.
+            const auto back = 16 - static_cast<int>(end - q);
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(end - 16));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(d - back), x);
+            const unsigned hit = special16(x) >> back;
+            return advance_to(d, p, q, hit ? __builtin_ctz(hit) : 16 - back);
         }
 #endif
-        for (; p < end; ++p) {
-            const auto c = static_cast<unsigned char>(*p);
-            if (c < 0x20 || c == '"' || c == '\\') return p;
+        if constexpr (std::endian::native == std::endian::little) {
+            if (end - q >= 8) {
+                for (;;) {
+                    std::uint64_t x;
+                    std::memcpy(&x, q, 8);
+                    std::memcpy(d, &x, 8);
+                    if (const std::uint64_t hit = special8(x)) return advance_to(d, p, q, __builtin_ctzll(hit) / 8);
+                    q += 8;
+                    d += 8;
+                    if (end - q < 8) break;
+                }
+                if (q == end) return advance_to(d, p, q, 0);
+                const auto back = 8 - static_cast<int>(end - q);
+                std::uint64_t x;
+                std::memcpy(&x, end - 8, 8);
+                std::memcpy(d - back, &x, 8);
+                const std::uint64_t hit = special8(x) >> (8 * back);
+                return advance_to(d, p, q, hit ? __builtin_ctzll(hit) / 8 : 8 - back);
+            }
         }
-        return end;
+        for (; q < end && !needs_escape(static_cast<unsigned char>(*q)); ++q) *d++ = *q;
+        p = q;
+        return d;
+    }
+
+    static char* advance_to(char* d, const char*& p, const char* q, int k) noexcept {
+        p = q + k;
+        return d + k;
+    }
+
+#if defined(__SSE2__)
+    /// Bit i set when byte i of x needs escaping.
+    static unsigned special16(__m128i x) noexcept {
+        const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
+        const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                                         _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
+        return static_cast<unsigned>(_mm_movemask_epi8(hit));
+    }
+#endif
+
+    /// The top bit of byte i set when byte i of x (little-endian) needs
+    /// escaping, exactly: each test adds within the low seven bits of a
+    /// byte, so no carry crosses into the next.
+    static std::uint64_t special8(std::uint64_t x) noexcept {
+        constexpr std::uint64_t ones = 0x0101010101010101ull, low7 = ones * 0x7f, top = ones * 0x80;
+        const auto zero = [](std::uint64_t y) { return ~(((y & low7) + low7) | y); }; // top bit: the byte is 0
+        const std::uint64_t ctl = ~(((x & low7) + ones * (0x80 - 0x20)) | x);          // top bit: the byte < 0x20
+        return (ctl | zero(x ^ (ones * '"')) | zero(x ^ (ones * '\\'))) & top;
     }
 
     std::string& out_;
