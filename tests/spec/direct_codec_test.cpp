@@ -9,6 +9,7 @@
 // every member of every payload nulled, removed, repeated or retyped.
 #include <boost/test/unit_test.hpp>
 
+#include <cfenv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -489,6 +490,47 @@ BOOST_AUTO_TEST_CASE(DoublesAreWrittenAsBoostWritesThem) {
         w.finish();
         BOOST_TEST(out == boost::json::serialize(boost::json::value(d)));
     }
+}
+
+BOOST_AUTO_TEST_CASE(ShortDecimalsAndTheirNeighboursAreWrittenAsBoostWritesThem) {
+    // Doubles nearest to m * 10^-k (m < 10^15, k <= 22) are written without
+    // Ryu; their neighbours, one bit away, are not short decimals and must
+    // not be taken for one. Also under every rounding mode, where the
+    // shortcut's arithmetic no longer means what it does when rounding to
+    // nearest.
+    gen g(13);
+    std::string out;
+    auto same = [&](double d) {
+        out.clear();
+        evlog::json::writer w(out);
+        w.number(d);
+        w.finish();
+        return out == boost::json::serialize(boost::json::value(d));
+    };
+    static constexpr double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const int modes[] = {FE_TONEAREST, FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO};
+    int failures = 0;
+    for (const int mode : modes) {
+        BOOST_REQUIRE(std::fesetround(mode) == 0);
+        for (int i = 0; i < 200000; ++i) {
+            const std::uint64_t digits = 1 + g.below(15);
+            std::uint64_t m = g.next() % static_cast<std::uint64_t>(pow10[digits]);
+            if (i % 8 == 0) m = static_cast<std::uint64_t>(pow10[digits]) - 1 - g.below(3); // 99..9
+            const double q = static_cast<double>(m) / pow10[g.below(23)];
+            for (const double d : {q, -q, std::nextafter(q, 0.0), std::nextafter(q, 1e300), q * 10, q / 10}) {
+                if (!same(d) && failures++ < 5)
+                    BOOST_TEST(same(d), "mode " << mode << ": " << boost::json::serialize(boost::json::value(d))
+                                                << " written as " << out);
+            }
+        }
+        for (double d : {1e15, 1e15 - 1, 1e15 - 0.5, 1e15 + 2, 999999999999999.9, 1e-22, 1e-23, 1.5e-22, 0.1, 0.3, 1.0,
+                         2.5, 1e22, 1e23, 4.35, 0.000001, 123456789012345.6, 12345678901234.56}) {
+            BOOST_TEST(same(d), "mode " << mode << ": " << d);
+            BOOST_TEST(same(-d), "mode " << mode << ": " << -d);
+        }
+    }
+    std::fesetround(FE_TONEAREST);
 }
 
 BOOST_AUTO_TEST_CASE(StringsWithEveryByteAreEscapedAsBoostEscapesThem) {

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <bit>
 #include <charconv>
+#include <cfenv>
+#include <cfloat>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -228,6 +230,7 @@ public:
     }
     /// Boost.JSON's text for a double (e.g. `1.225E1`): the shortest
     /// digits that read back exactly (both use Ryu), in its exponent form.
+    /// Doubles that are short decimals (0.25, 12.5, 3) skip Ryu.
     void number(double d) {
         comma();
         if (!std::isfinite(d) || d == 0) {
@@ -237,11 +240,12 @@ public:
             sr.reset(&v);
             char buf[64];
             while (!sr.done()) raw(sr.read(buf, sizeof(buf)));
+        } else if (char* const out = reserve(32); const std::size_t n = short_decimal(d, out)) {
+            cur_ = out + n;
         } else {
             char buf[40];
             const auto r = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
             const char* e = static_cast<const char*>(std::memchr(buf, 'e', static_cast<std::size_t>(r.ptr - buf)));
-            char* out = reserve(32);
             char* o = out;
             const auto mant = static_cast<std::size_t>(e - buf);
             std::memcpy(o, buf, mant); // d.ddd, as Boost writes it
@@ -361,6 +365,63 @@ private:
         out_.resize(pos + more);
         cur_ = out_.data() + pos;
         end_ = out_.data() + out_.size();
+    }
+
+    /// Boost's text for d (finite, not zero) written at out, which has room
+    /// for 32 bytes, when d is the double nearest to m * 10^-k for an
+    /// integer m < 10^15 and 0 <= k <= 22; else 0 and nothing written.
+    /// A decimal of at most 15 significant digits is the only one of at most
+    /// 15 that reads as its double (DBL_DIG), so it is also the shortest
+    /// that does: the digits Ryu writes, found without it.
+    static std::size_t short_decimal(double d, char* out) noexcept {
+#if FLT_EVAL_METHOD == 0 && !defined(__FAST_MATH__)
+        // The test m / 10^k == |d| stands for "m * 10^-k reads as |d|" only
+        // when division rounds to nearest, as reading does.
+#if defined(__SSE2__)
+        if ((_mm_getcsr() & 0x6000) != 0) return 0;
+#else
+        if (std::fegetround() != FE_TONEAREST) return 0;
+#endif
+        static constexpr double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                           1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+        const double a = std::fabs(d);
+        std::uint64_t m = 0;
+        int k = 0;
+        for (;; ++k) {
+            if (k > 22) return 0;
+            const double scaled = a * pow10[k]; // rounded: m is only a guess, checked below
+            if (!(scaled < 1e15)) return 0;
+            m = static_cast<std::uint64_t>(scaled + 0.5);
+            if (static_cast<double>(m) / pow10[k] == a) break; // m and 10^k are exact
+        }
+        int exp10 = -k; // d = m * 10^exp10, m > 0
+        while (m % 10 == 0) {
+            m /= 10;
+            ++exp10;
+        }
+        char digits[20] = {};
+        const auto nd = static_cast<int>(std::to_chars(digits, digits + sizeof(digits), m).ptr - digits);
+        exp10 += nd - 1; // as d.ddd * 10^exp10
+        char* o = out;
+        if (d < 0) *o++ = '-';
+        *o++ = digits[0];
+        if (nd > 1) {
+            *o++ = '.';
+            std::memcpy(o, digits + 1, static_cast<std::size_t>(nd - 1));
+            o += nd - 1;
+        }
+        *o++ = 'E';
+        if (exp10 < 0) {
+            *o++ = '-';
+            exp10 = -exp10;
+        }
+        o = std::to_chars(o, o + 3, exp10).ptr;
+        return static_cast<std::size_t>(o - out);
+#else
+        (void)d;
+        (void)out;
+        return 0;
+#endif
     }
 
     /// n bytes plus `extra`, the room a string needs while it has nothing
