@@ -11,6 +11,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <evlog/core/codec.hpp>
@@ -97,6 +98,22 @@ title_changed tag_invoke(boost::json::value_to_tag<title_changed>, const boost::
 
 using misc_event = evlog::event<std::variant<ordered_payload, title_changed>>;
 
+/// A payload whose wire name holds bytes a JSON string escapes.
+struct odd_name {
+    static constexpr std::string_view wire_type = "Odd \"name\"\\\n\x01";
+    int n = 0;
+};
+void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const odd_name& p) {
+    boost::json::object o;
+    o["n"] = p.n;
+    v = std::move(o);
+}
+odd_name tag_invoke(boost::json::value_to_tag<odd_name>, const boost::json::value& v) {
+    return {evlog::json::required<int>(evlog::json::as_object(v, "payload"), "n")};
+}
+
+using odd_event = evlog::event<std::variant<ordered_payload, odd_name>>;
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(Codec)
@@ -146,6 +163,30 @@ BOOST_AUTO_TEST_CASE(PayloadTypeIsWrittenFirstFromWireTypeNotFromConversion) {
     e.time = *evlog::timestamp::parse(time_a);
     e.payload = ordered_payload{1, 2};
     std::string line;
+    c.encode(e, line);
+    BOOST_TEST(line == envelope("{\"type\":\"Ordered\",\"z\":1,\"a\":2}", 3));
+}
+
+BOOST_AUTO_TEST_CASE(PayloadTypeWithBytesToEscapeIsEscapedNotCopiedIntoTheLine) {
+    // The start of a payload, `{"type":"Name"`, is made at compile time for
+    // names with nothing to escape; other names must still be escaped.
+    evlog::json_codec<odd_event> c;
+    odd_event e;
+    e.id = 3;
+    e.stream = evtest::stream_a;
+    e.time = *evlog::timestamp::parse(time_a);
+    e.payload = odd_name{4};
+    std::string line;
+    c.encode(e, line);
+    const std::string type = boost::json::serialize(boost::json::value(odd_name::wire_type));
+    BOOST_TEST(type == "\"Odd \\\"name\\\"\\\\\\n\\u0001\"");
+    BOOST_TEST(line == envelope("{\"type\":" + type + ",\"n\":4}", 3));
+    odd_event back;
+    BOOST_TEST_REQUIRE(!c.decode(line, back));
+    BOOST_TEST_REQUIRE(std::holds_alternative<odd_name>(back.payload));
+    BOOST_TEST(std::get<odd_name>(back.payload).n == 4);
+    e.payload = ordered_payload{1, 2};
+    line.clear();
     c.encode(e, line);
     BOOST_TEST(line == envelope("{\"type\":\"Ordered\",\"z\":1,\"a\":2}", 3));
 }

@@ -2,6 +2,8 @@
 // Boost.JSON.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <concepts>
 #include <cstdint>
@@ -349,6 +351,26 @@ private:
     parse_cache<timestamp> time_;
 };
 
+/// `{"type":"<T::wire_type>"`, the start of each payload of type T, made
+/// at compile time; `plain` when the name has nothing to escape (else the
+/// text is not used and the name is escaped as the line is written).
+template <class T>
+struct payload_prefix {
+    static constexpr std::string_view name = T::wire_type;
+    static constexpr bool plain = std::none_of(name.begin(), name.end(), [](char c) {
+        return json::detail::needs_escape(static_cast<unsigned char>(c));
+    });
+    static constexpr std::array<char, name.size() + 10> chars = [] {
+        std::array<char, name.size() + 10> a{};
+        const std::string_view open = "{\"type\":\"";
+        std::copy(open.begin(), open.end(), a.begin());
+        std::copy(name.begin(), name.end(), a.begin() + open.size());
+        a.back() = '"';
+        return a;
+    }();
+    static constexpr std::string_view text{chars.data(), chars.size()};
+};
+
 /// Whether any payload type of Event reads its members directly.
 template <class Event>
 inline constexpr bool any_reads_members = false;
@@ -521,8 +543,12 @@ private:
 
     template <class T>
     void encode_payload(const T& p, writer& w) {
-        w.literal("{\"type\":");
-        w.escaped(std::string_view(T::wire_type));
+        if constexpr (detail::payload_prefix<T>::plain) {
+            w.raw(detail::payload_prefix<T>::text);
+        } else {
+            w.literal("{\"type\":");
+            w.escaped(std::string_view(T::wire_type));
+        }
         w.set_need_comma(true);
         if constexpr (json::writes_members<T>) {
             tag_invoke(json::write_members_tag{}, w, p);

@@ -81,6 +81,9 @@ template <class T>
 T convert(const boost::json::value& v, std::string_view key) {
     return convert_named<T>(v, [key] { return key; });
 }
+
+/// Whether a JSON string must escape c: a control character, '"' or '\\'.
+constexpr bool needs_escape(unsigned char c) noexcept { return c < 0x20 || c == '"' || c == '\\'; }
 } // namespace detail
 
 /// A key that must be present and not null.
@@ -196,11 +199,9 @@ public:
     template <std::size_t N>
     [[gnu::always_inline]] void key(const char (&k)[N]) {
         const std::size_t n = std::char_traits<char>::length(k);
-        for (std::size_t i = 0; i < n; ++i) {
-            const auto c = static_cast<unsigned char>(k[i]);
-            if (c < 0x20 || c == '"' || c == '\\') [[unlikely]]
+        for (std::size_t i = 0; i < n; ++i)
+            if (detail::needs_escape(static_cast<unsigned char>(k[i]))) [[unlikely]]
                 return key(std::string_view(k, n));
-        }
         char* d = reserve(n + 4);
         if (need_comma_) *d++ = ',';
         *d++ = '"';
@@ -476,8 +477,6 @@ private:
         return d;
     }
 
-    static constexpr bool needs_escape(unsigned char c) noexcept { return c < 0x20 || c == '"' || c == '\\'; }
-
     /// Copies the bytes from p up to the first that a JSON string must
     /// escape (a control character, '"' or '\\') or to end, to d; advances p
     /// to that byte and returns the end of the copy. There is room at d for
@@ -526,7 +525,7 @@ private:
                 return advance_to(d, p, q, hit ? __builtin_ctzll(hit) / 8 : 8 - back);
             }
         }
-        for (; q < end && !needs_escape(static_cast<unsigned char>(*q)); ++q) *d++ = *q;
+        for (; q < end && !detail::needs_escape(static_cast<unsigned char>(*q)); ++q) *d++ = *q;
         p = q;
         return d;
     }
