@@ -90,9 +90,12 @@ inline void write_value(json::writer& w, const std::vector<std::string>& v) {
     w.end_array();
 }
 
+// Inlined so that a literal key reaches json::writer::key as a literal,
+// whose length and check for bytes to escape the compiler then works out.
+
 /// As json::put_optional: the key only when there is a value.
 template <class Key, class T>
-void write_optional(json::writer& w, const Key& key, const std::optional<T>& v) {
+[[gnu::always_inline]] inline void write_optional(json::writer& w, const Key& key, const std::optional<T>& v) {
     if (!v) return;
     w.key(key);
     write_value(w, *v);
@@ -100,7 +103,7 @@ void write_optional(json::writer& w, const Key& key, const std::optional<T>& v) 
 
 /// As json::patch::write: nothing when absent, null, or the value.
 template <class Key, class T>
-void write_patch(json::writer& w, const Key& key, const json::patch<T>& p) {
+[[gnu::always_inline]] inline void write_patch(json::writer& w, const Key& key, const json::patch<T>& p) {
     if (p.absent()) return;
     w.key(key);
     if (p.is_null()) w.null();
