@@ -315,4 +315,28 @@ BOOST_AUTO_TEST_CASE(ParseAndWriteAgreeWithTheFiveBitsAtATimeReference) {
     BOOST_TEST(valid > 10000);
 }
 
+BOOST_AUTO_TEST_CASE(EachBitAndEachByteLandsInItsCharacterAcrossTheTenBitPairs) {
+    // write() looks up two characters (ten bits) at a time, the pair at
+    // bits 60..69 straddling the two 64-bit halves: a bit in the wrong pair,
+    // or one lost at a seam, shows up in a single-bit id.
+    for (std::size_t bit = 0; bit < 128; ++bit) {
+        evlog::ulid::bytes_type b{};
+        b[15 - bit / 8] = static_cast<std::uint8_t>(1u << (bit % 8));
+        const evlog::ulid u(b);
+        BOOST_TEST(u.str() == reference_str(u), "bit " << bit);
+    }
+    for (std::size_t at = 0; at < 16; ++at) {
+        for (int v : {0x01, 0x80, 0xff, 0x5a}) {
+            evlog::ulid::bytes_type b{};
+            b[at] = static_cast<std::uint8_t>(v);
+            const evlog::ulid u(b);
+            BOOST_TEST(u.str() == reference_str(u), "byte " << at << " = " << v);
+            b.fill(0xff);
+            b[at] = static_cast<std::uint8_t>(~v);
+            const evlog::ulid w(b);
+            BOOST_TEST(w.str() == reference_str(w), "byte " << at << " = " << (~v & 0xff) << " among 0xff");
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <chrono>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <string>
@@ -74,18 +76,24 @@ public:
 
     /// Writes exactly 26 characters to out.
     void write(char* out) const noexcept {
-        static constexpr char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-        std::uint64_t hi = 0, lo = 0;
-        for (int i = 0; i < 8; ++i) {
-            hi = (hi << 8) | bytes_[static_cast<std::size_t>(i)];
-            lo = (lo << 8) | bytes_[static_cast<std::size_t>(i + 8)];
-        }
-        // Character 25 - i holds bits 5i..5i+4 of the 130-bit number (the
-        // top two bits are zero): 12 characters from lo, one straddling
-        // both halves, 13 from hi.
-        for (int i = 0; i < 12; ++i) out[25 - i] = alphabet[(lo >> (5 * i)) & 31];
-        out[13] = alphabet[(lo >> 60) | ((hi & 1) << 4)];
-        for (int j = 0; j < 13; ++j) out[12 - j] = alphabet[(hi >> (1 + 5 * j)) & 31];
+        // Two characters (ten bits) per lookup: 130 bits are 13 pairs.
+        static constexpr auto pairs = [] {
+            constexpr char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+            std::array<char, 2048> t{};
+            for (std::size_t i = 0; i < 1024; ++i) {
+                t[2 * i] = alphabet[i >> 5];
+                t[2 * i + 1] = alphabet[i & 31];
+            }
+            return t;
+        }();
+        const std::uint64_t hi = load_be(0), lo = load_be(8);
+        // Characters 24 - 2r and 25 - 2r hold bits 10r..10r+9 of the
+        // 130-bit number hi:lo (its top two bits are zero): pairs 0..5 from
+        // lo, pair 6 straddling both halves, pairs 7..12 from hi.
+        const auto put = [&](int r, std::uint64_t v) { std::memcpy(out + 24 - 2 * r, &pairs[2 * v], 2); };
+        for (int r = 0; r < 6; ++r) put(r, (lo >> (10 * r)) & 1023);
+        put(6, (lo >> 60) | ((hi & 63) << 4));
+        for (int r = 7; r < 13; ++r) put(r, (hi >> (10 * r - 64)) & 1023);
     }
 
     /// Milliseconds since the Unix epoch held in the top 48 bits.
@@ -115,6 +123,20 @@ private:
             return t;
         }();
         return table[static_cast<unsigned char>(c)];
+    }
+
+    /// Bytes at..at+7 as a big-endian number.
+    std::uint64_t load_be(std::size_t at) const noexcept {
+        std::uint64_t v = 0;
+        if constexpr (std::endian::native == std::endian::little) {
+            std::memcpy(&v, bytes_.data() + at, 8);
+            v = __builtin_bswap64(v);
+        } else if constexpr (std::endian::native == std::endian::big) {
+            std::memcpy(&v, bytes_.data() + at, 8);
+        } else {
+            for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | bytes_[at + i];
+        }
+        return v;
     }
 
     bytes_type bytes_{};
