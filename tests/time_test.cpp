@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
@@ -271,6 +272,32 @@ BOOST_AUTO_TEST_CASE(WriteAgreesWithTheDigitByDigitReferenceAcrossDaysAndRange) 
             BOOST_TEST(fmt(ns) == reference_str(ns), "at " << ns);
             break;
         }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(AnInstantWrittenAgainIsItsOwnTextNotTheLastOnes) {
+    // write() keeps the last instant's text per thread. Instants one
+    // nanosecond, one microsecond or one second apart, of every length
+    // (no fraction to nine digits), must not be taken for each other,
+    // before or after being written again.
+    rng r{23};
+    const std::int64_t steps[] = {1, 10, 1000, 1000000, sec, 86400 * sec};
+    for (int i = 0; i < 100000; ++i) {
+        std::int64_t ns = static_cast<std::int64_t>(r.next() >> 2) - (std::int64_t{1} << 61);
+        ns -= ns % static_cast<std::int64_t>(std::int64_t{1} << (r.below(10) * 3)) % sec;
+        const std::int64_t other = ns + steps[r.below(6)];
+        for (std::int64_t x : {ns, ns, other, ns, other, other}) {
+            if (fmt(x) != reference_str(x)) {
+                BOOST_TEST(fmt(x) == reference_str(x), "at " << x);
+                return;
+            }
+        }
+    }
+    // A thread's first instant, whatever it is, is written for itself.
+    for (std::int64_t first : {std::int64_t{0}, std::numeric_limits<std::int64_t>::min(), base}) {
+        std::string got;
+        std::thread([&] { got = fmt(first); }).join();
+        BOOST_TEST(got == reference_str(first));
     }
 }
 
