@@ -99,7 +99,13 @@ private:
     std::uint64_t append_impl(Span batch, bool assign);
     template <class Span>
     std::optional<std::uint64_t> encode_locked(Span batch, bool assign, std::string& out);
-    void check_writable_locked() const;
+    /// Throws unless open, not poisoned and not closing. Inline, as every
+    /// append passes it; the throwing is out of line.
+    void check_writable_locked() const {
+        if (fd_ < 0 || poisoned_ || closing_) [[unlikely]]
+            throw_not_writable_locked();
+    }
+    [[noreturn, gnu::noinline]] void throw_not_writable_locked() const;
     std::error_code write_locked(const std::string& bytes);
     void poison_locked(std::error_code ec);
     void flusher_loop(std::stop_token st);

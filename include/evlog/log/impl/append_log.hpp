@@ -116,12 +116,12 @@ std::error_code EVLOG_APPEND_LOG::close_locked() {
 }
 
 EVLOG_APPEND_LOG_TEMPLATE
-void EVLOG_APPEND_LOG::check_writable_locked() const {
+void EVLOG_APPEND_LOG::throw_not_writable_locked() const {
     if (fd_ < 0) throw error(make_error_code(errc::log_closed), path_.string());
     if (poisoned_)
         throw error(make_error_code(errc::log_poisoned), "earlier failure: " + poison_cause_.message(),
                     location{path_, 0, end_offset_});
-    if (closing_) throw error(make_error_code(errc::log_closed), "closing: " + path_.string());
+    throw error(make_error_code(errc::log_closed), "closing: " + path_.string());
 }
 
 EVLOG_APPEND_LOG_TEMPLATE
