@@ -30,6 +30,7 @@
 
 #include <evlog/core/detail/fast_json.hpp>
 #include <evlog/core/detail/json_span.hpp>
+#include <evlog/core/detail/slot_scalars.hpp>
 #include <evlog/core/errors.hpp>
 #include <evlog/core/event.hpp>
 #include <evlog/core/json.hpp>
@@ -57,17 +58,8 @@ namespace detail {
 /// parser does the lexing, so what parses, the numbers and the strings are
 /// Boost.JSON's either way.
 template <class Event>
-class direct_handler {
+class direct_handler : public value_tree_limits {
 public:
-    // The value tree's limits (boost::json::detail::handler's), so that no
-    // line too large for the tree is read here instead.
-    static constexpr std::size_t max_object_size = boost::json::object::max_size();
-    static constexpr std::size_t max_array_size = boost::json::array::max_size();
-    static constexpr std::size_t max_key_size = boost::json::string::max_size();
-    static constexpr std::size_t max_string_size = boost::json::string::max_size();
-
-    using error_code = boost::system::error_code;
-    using string_view = boost::json::string_view;
 
     direct_handler() { frames_.reserve(8); }
 
@@ -171,35 +163,15 @@ public:
     bool on_number_part(string_view, error_code&) { return true; }
     bool on_int64(std::int64_t i, string_view, error_code& ec) {
         if (skip_) return true;
-        if (array_) return stop(ec);
-        switch (pending_.k) {
-        case json::slot::kind::ignore: return true;
-        case json::slot::kind::number: *static_cast<double*>(pending_.target) = static_cast<double>(i); return true;
-        case json::slot::kind::unsigned_int:
-            if (i < 0) return stop(ec);
-            *static_cast<std::uint64_t*>(pending_.target) = static_cast<std::uint64_t>(i);
-            return true;
-        default: return stop(ec);
-        }
+        return (!array_ && slot_int64(pending_, i)) || stop(ec);
     }
     bool on_uint64(std::uint64_t u, string_view, error_code& ec) {
         if (skip_) return true;
-        if (array_) return stop(ec);
-        switch (pending_.k) {
-        case json::slot::kind::ignore: return true;
-        case json::slot::kind::number: *static_cast<double*>(pending_.target) = static_cast<double>(u); return true;
-        case json::slot::kind::unsigned_int: *static_cast<std::uint64_t*>(pending_.target) = u; return true;
-        default: return stop(ec);
-        }
+        return (!array_ && slot_uint64(pending_, u)) || stop(ec);
     }
     bool on_double(double d, string_view, error_code& ec) {
         if (skip_) return true;
-        if (array_) return stop(ec);
-        switch (pending_.k) {
-        case json::slot::kind::ignore: return true;
-        case json::slot::kind::number: *static_cast<double*>(pending_.target) = d; return true;
-        default: return stop(ec);
-        }
+        return (!array_ && slot_double(pending_, d)) || stop(ec);
     }
     bool on_bool(bool, error_code& ec) {
         if (skip_) return true;
@@ -207,25 +179,7 @@ public:
     }
     bool on_null(error_code& ec) {
         if (skip_) return true;
-        if (array_) return stop(ec);
-        switch (pending_.k) {
-        case json::slot::kind::ignore:
-        case json::slot::kind::text:       // or_default: null reads as absent
-        case json::slot::kind::number:
-        case json::slot::kind::text_array: // read_array: null reads as empty
-            return true;
-        case json::slot::kind::optional_text:
-            static_cast<std::optional<std::string>*>(pending_.target)->reset();
-            return true;
-        case json::slot::kind::patch_text:
-            *static_cast<json::patch<std::string>*>(pending_.target) = json::patch<std::string>::clear();
-            return true;
-        case json::slot::kind::patch_text_array:
-            *static_cast<json::patch<std::vector<std::string>>*>(pending_.target) =
-                json::patch<std::vector<std::string>>::clear();
-            return true;
-        default: return stop(ec);
-        }
+        return (!array_ && slot_null(pending_)) || stop(ec);
     }
     bool on_comment_part(string_view, error_code&) { return true; }
     bool on_comment(string_view, error_code&) { return true; }

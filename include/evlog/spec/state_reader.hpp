@@ -20,6 +20,7 @@
 #include <boost/json/value_to.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <evlog/core/detail/slot_scalars.hpp>
 #include <evlog/core/json.hpp>
 #include <evlog/core/time.hpp>
 #include <evlog/core/ulid.hpp>
@@ -268,39 +269,19 @@ public:
     bool on_int64(std::int64_t i, string_view, error_code& ec) {
         if (skip_) return true;
         if (capture_) return stack_->push_int64(i), true;
-        if (!scalar_member()) return stop(ec);
-        switch (pending_.k) {
-        case json::slot::kind::ignore: return true;
-        case json::slot::kind::number: *static_cast<double*>(pending_.target) = static_cast<double>(i); return true;
-        case json::slot::kind::unsigned_int:
-            if (i < 0) return stop(ec);
-            *static_cast<std::uint64_t*>(pending_.target) = static_cast<std::uint64_t>(i);
-            return true;
-        default: return stop(ec);
-        }
+        return (scalar_member() && evlog::detail::slot_int64(pending_, i)) || stop(ec);
     }
 
     bool on_uint64(std::uint64_t u, string_view, error_code& ec) {
         if (skip_) return true;
         if (capture_) return stack_->push_uint64(u), true;
-        if (!scalar_member()) return stop(ec);
-        switch (pending_.k) {
-        case json::slot::kind::ignore: return true;
-        case json::slot::kind::number: *static_cast<double*>(pending_.target) = static_cast<double>(u); return true;
-        case json::slot::kind::unsigned_int: *static_cast<std::uint64_t*>(pending_.target) = u; return true;
-        default: return stop(ec);
-        }
+        return (scalar_member() && evlog::detail::slot_uint64(pending_, u)) || stop(ec);
     }
 
     bool on_double(double d, string_view, error_code& ec) {
         if (skip_) return true;
         if (capture_) return stack_->push_double(d), true;
-        if (!scalar_member()) return stop(ec);
-        switch (pending_.k) {
-        case json::slot::kind::ignore: return true;
-        case json::slot::kind::number: *static_cast<double*>(pending_.target) = d; return true;
-        default: return stop(ec); // an integer read from a double: the tree decides
-        }
+        return (scalar_member() && evlog::detail::slot_double(pending_, d)) || stop(ec);
     }
 
     bool on_bool(bool b, error_code& ec) {
@@ -332,22 +313,7 @@ public:
         case want::slot: break;
         default: return stop(ec);
         }
-        void* t = pending_.target;
-        switch (pending_.k) {
-        case json::slot::kind::ignore:
-        case json::slot::kind::text:       // or_default: null reads as absent
-        case json::slot::kind::number:
-        case json::slot::kind::text_array: // read_array: null reads as empty
-            return true;
-        case json::slot::kind::optional_text: static_cast<std::optional<std::string>*>(t)->reset(); return true;
-        case json::slot::kind::patch_text:
-            *static_cast<json::patch<std::string>*>(t) = json::patch<std::string>::clear();
-            return true;
-        case json::slot::kind::patch_text_array:
-            *static_cast<json::patch<std::vector<std::string>>*>(t) = json::patch<std::vector<std::string>>::clear();
-            return true;
-        default: return stop(ec); // required: null is missing
-        }
+        return evlog::detail::slot_null(pending_) || stop(ec);
     }
 
 private:

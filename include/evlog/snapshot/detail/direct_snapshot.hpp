@@ -20,6 +20,7 @@
 #include <boost/json/value_stack.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <evlog/core/detail/slot_scalars.hpp>
 #include <evlog/core/time.hpp>
 #include <evlog/snapshot/snapshot.hpp>
 
@@ -34,17 +35,8 @@ namespace evlog::detail {
 /// last), it stops the parse and the store reads the file through the tree,
 /// which words the error.
 template <class State, class Reader>
-class direct_snapshot_handler {
+class direct_snapshot_handler : public value_tree_limits {
 public:
-    // The value tree's limits (boost::json::detail::handler's), so that a
-    // file too large for the tree is not read here instead.
-    static constexpr std::size_t max_object_size = boost::json::object::max_size();
-    static constexpr std::size_t max_array_size = boost::json::array::max_size();
-    static constexpr std::size_t max_key_size = boost::json::string::max_size();
-    static constexpr std::size_t max_string_size = boost::json::string::max_size();
-
-    using error_code = boost::system::error_code;
-    using string_view = boost::json::string_view;
 
     explicit direct_snapshot_handler(Reader reader) : reader_(std::move(reader)) {}
 
