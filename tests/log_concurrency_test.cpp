@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -229,6 +230,105 @@ BOOST_AUTO_TEST_CASE(GroupCommitMakesWaitingFollowersDurableWithOneFdatasync) {
     BOOST_TEST(gf.faults().count(evlog::file_op::write) == writes0 + 2);
     log.close();
     BOOST_TEST(evtest::read_all(p).size() == 8u);
+}
+
+/// A std::mutex that counts how often it is taken, for the test below.
+std::atomic<int> counted_acquisitions{0};
+struct counting_mutex {
+    std::mutex m;
+    void lock() {
+        m.lock();
+        ++counted_acquisitions;
+    }
+    bool try_lock() {
+        if (!m.try_lock()) return false;
+        ++counted_acquisitions;
+        return true;
+    }
+    void unlock() { m.unlock(); }
+};
+
+BOOST_AUTO_TEST_CASE(FollowersWokenByTheirBatchReturnWithoutRetakingTheMutex) {
+    // Batch 1 is one leader held in its fdatasync while 7 followers stage; batch 2 is those
+    // 7, its fdatasync slowed to 50 ms. From the release on, the mutex is taken by batch 1's
+    // leader after its fdatasync (1), by the 7 followers it wakes, which are not yet durable
+    // (7), and by batch 2's leader after its fdatasync (1): 9. When woken followers took the
+    // mutex back before looking at their ticket (a condition variable's wait), batch 2's six
+    // followers took it once more each: 15. With dozens of threads per fdatasync, those
+    // wake-ups queue on the mutex one by one before the next batch can form.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::gated_file gf;
+    evlog::basic_append_log<event, evlog::fsync_group, evlog::repair_truncate_tail, counting_mutex, evtest::gated_file>
+        log(gf);
+    log.open(p);
+    const auto syncs0 = gf.faults().count(evlog::file_op::fdatasync);
+    gf.arm();
+    std::vector<std::uint64_t> ids(8, 0);
+    std::vector<int> errors(8, 0);
+    std::vector<std::jthread> pool;
+    auto run = [&](std::size_t k) {
+        auto e = evtest::make_note(0, "t" + std::to_string(k));
+        try {
+            ids[k] = log.append_next(e);
+        } catch (...) {
+            ++errors[k];
+        }
+    };
+    pool.emplace_back(run, 0);
+    BOOST_REQUIRE(gf.wait_entered());
+    for (std::size_t k = 1; k < 8; ++k) pool.emplace_back(run, k);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (log.last_id() != std::optional<std::uint64_t>(8) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(8));
+    gf.set_sync_delay(std::chrono::milliseconds(50));
+    const int before = counted_acquisitions.load();
+    gf.release();
+    pool.clear();
+    const int taken = counted_acquisitions.load() - before;
+
+    for (std::size_t k = 0; k < 8; ++k) BOOST_TEST(errors[k] == 0, "thread " << k);
+    BOOST_TEST(gf.faults().count(evlog::file_op::fdatasync) == syncs0 + 2);
+    BOOST_TEST_MESSAGE("the mutex was taken " << taken << " times after the release");
+    BOOST_TEST(taken <= 11, taken << " acquisitions for 2 batches of 1 and 7: woken followers retake the mutex");
+    log.close();
+    BOOST_TEST(evtest::read_all(p).size() == 8u);
+}
+
+/// A mutex whose try_lock fails a set number of times, as if another
+/// appender held it, and which records whether lock() (a sleep) was used.
+std::atomic<int> busy_try_locks{0}, sleeping_locks{0};
+struct busy_mutex {
+    std::mutex m;
+    void lock() {
+        ++sleeping_locks;
+        m.lock();
+    }
+    bool try_lock() {
+        if (busy_try_locks > 0) {
+            --busy_try_locks;
+            return false;
+        }
+        return m.try_lock();
+    }
+    void unlock() { m.unlock(); }
+};
+
+BOOST_AUTO_TEST_CASE(GroupAppenderTriesABusyMutexBeforeSleepingOnIt) {
+    // An appender holds the mutex for about a microsecond; sleeping on it and being
+    // woken costs several times that. So an append that finds it busy a few times
+    // must keep trying, not go straight to lock().
+    evtest::temp_dir d;
+    evlog::basic_append_log<event, evlog::fsync_group, evlog::repair_truncate_tail, busy_mutex> log;
+    log.open(d / "events.jsonl");
+    auto e = evtest::make_note(0, "one");
+    busy_try_locks = 20;
+    sleeping_locks = 0;
+    BOOST_TEST(log.append_next(e) == 1u);
+    BOOST_TEST(busy_try_locks.load() == 0, "the append did not try the mutex again");
+    BOOST_TEST(sleeping_locks.load() == 0, "the append slept on a mutex that was busy only briefly");
+    log.close();
 }
 
 BOOST_AUTO_TEST_CASE(CloseWhileAFollowerWaitsFailsItWithLogClosedOrMakesItDurable) {

@@ -2,6 +2,7 @@
 // and repair chosen at compile time.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <evlog/core/codec.hpp>
 #include <evlog/core/errors.hpp>
 #include <evlog/file/posix_file.hpp>
+#include <evlog/log/detail/wake_word.hpp>
 #include <evlog/log/format.hpp>
 #include <evlog/log/fsync_policy.hpp>
 #include <evlog/log/repair.hpp>
@@ -111,6 +113,18 @@ private:
     void flusher_loop(std::stop_token st);
     std::error_code close_locked();
     bool cohort_staged_locked() const noexcept { return staged_ - durable_ >= appenders_; }
+    /// Whether `ticket` of `generation` is durable, read without the mutex.
+    bool durable_unlocked(std::uint64_t ticket, std::uint64_t generation) const noexcept {
+        // Generation before and after: a close and reopen in between restart the tickets.
+        return generation_.load() == generation && durable_.load() >= ticket && generation_.load() == generation;
+    }
+    /// An appender on its way out of append(). Wakes a filling leader if
+    /// this completes its cohort; `locked` says whether we hold the mutex.
+    void leave_group(bool locked);
+    void wake_waiters_locked() noexcept {
+        done_word_.bump();
+        done_word_.wake_all();
+    }
 
     File file_{};
     Codec codec_;
@@ -129,16 +143,17 @@ private:
     bool poisoned_ = false;
     std::error_code poison_cause_;
     std::string scratch_;
-    // fsync_group state
+    // fsync_group state. The atomics are written under the mutex; waiters
+    // woken by done_word_ read them without it (see leave_group()).
     std::string pending_;
-    std::uint64_t staged_ = 0, durable_ = 0;
-    std::uint64_t generation_ = 0; // bumped by every close
+    std::atomic<std::uint64_t> staged_ = 0, durable_ = 0;
+    std::atomic<std::uint64_t> generation_ = 0; // bumped by every close
     bool leader_active_ = false;
     bool closing_ = false;         // close() waits for the leader: no new appends, no new leader
-    std::size_t appenders_ = 0;    // threads between staging and returning from append
-    bool filling_ = false;         // the leader waits (fill_cv_) for the appenders_ to stage
+    std::atomic<std::size_t> appenders_ = 0; // threads between staging and returning from append
+    std::atomic<bool> filling_ = false;      // the leader waits (fill_cv_) for the appenders_ to stage
     std::chrono::nanoseconds last_batch_{0}; // how long the last write + fdatasync took
-    group_cv done_cv_;             // a batch is done, or the leader is gone; close() waits here too
+    detail::wake_word done_word_;  // a batch is done, the leader is gone, or the log closed
     group_cv fill_cv_;             // every appender has staged, or the log is closing or poisoned
     // fsync_interval state
     bool dirty_ = false;

@@ -95,7 +95,12 @@ void EVLOG_APPEND_LOG::close() {
         // appenders that keep coming would otherwise keep a leader active.
         closing_ = true;
         fill_cv_.notify_all();
-        done_cv_.wait(lk, [&] { return !leader_active_; });
+        while (leader_active_) { // the leader bumps done_word_ whenever it lets go
+            const std::uint32_t seen = done_word_.load();
+            lk.unlock();
+            done_word_.wait_while(seen);
+            lk.lock();
+        }
     }
     if (auto ec = close_locked()) throw error(ec, "fdatasync at close " + path_.string());
 }
@@ -111,7 +116,7 @@ std::error_code EVLOG_APPEND_LOG::close_locked() {
     ++generation_; // group-commit followers still waiting must not be served by a later open
     poisoned_ = false;
     pending_.clear();
-    if constexpr (FsyncPolicy::mode == sync_mode::group) done_cv_.notify_all(); // they see the new generation
+    if constexpr (FsyncPolicy::mode == sync_mode::group) wake_waiters_locked(); // they see the new generation
     return ec;
 }
 
@@ -178,7 +183,11 @@ EVLOG_APPEND_LOG_TEMPLATE
 template <class Span>
 std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
     if (batch.empty()) throw error(make_error_code(errc::bad_argument), "empty batch");
-    std::unique_lock lk(mutex_);
+    std::unique_lock lk(mutex_, std::defer_lock);
+    if constexpr (FsyncPolicy::mode == sync_mode::group)
+        detail::lock_spinning(lk);
+    else
+        lk.lock();
     check_writable_locked();
 
     if constexpr (FsyncPolicy::mode == sync_mode::group) {
@@ -193,21 +202,21 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
         }
         needs_newline_ = false;
         last_id_ = last;
-        const std::uint64_t ticket = ++staged_;
+        const std::uint64_t ticket = staged_ + 1;
+        staged_ = ticket;
         const std::uint64_t generation = generation_;
-        // Counted from staging until return. The mutex is held at every way
-        // out of this block but the leader's return, which leaves first.
+        // Counted from staging until return, so that a leader can wait for
+        // threads the last batch released to stage again (below).
         ++appenders_;
         struct leave_guard {
             basic_append_log& log;
             bool counted = true;
-            void leave_locked() noexcept {
+            void leave(bool locked) {
                 counted = false;
-                --log.appenders_;
-                if (log.filling_ && log.cohort_staged_locked()) log.fill_cv_.notify_all();
+                log.leave_group(locked);
             }
             ~leave_guard() {
-                if (counted) leave_locked();
+                if (counted) log.leave_group(true); // every throw below leaves with the mutex held
             }
         } leaving{*this};
         if (filling_ && cohort_staged_locked()) fill_cv_.notify_all();
@@ -218,7 +227,14 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
                             "closed before the append was durable: " + path_.string());
             if (poisoned_) check_writable_locked();
             if (leader_active_ || closing_) {
-                done_cv_.wait(lk);
+                const std::uint32_t seen = done_word_.load();
+                lk.unlock();
+                done_word_.wait_while(seen);
+                if (durable_unlocked(ticket, generation)) { // the common case: no mutex on the way out
+                    leaving.leave(false);
+                    return *last;
+                }
+                detail::lock_spinning(lk);
                 continue;
             }
             // Lead: take everything staged so far and make it durable with one write and one fdatasync.
@@ -236,7 +252,7 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
                 filling_ = false;
                 if (poisoned_) { // sync() failed meanwhile: the loop throws
                     leader_active_ = false;
-                    done_cv_.notify_all();
+                    wake_waiters_locked();
                     continue;
                 }
             }
@@ -259,25 +275,25 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
                 lk.lock();
                 leader_active_ = false;
                 poison_locked(make_error_code(errc::io_error));
-                done_cv_.notify_all();
+                wake_waiters_locked();
                 throw;
             }
             const auto took = std::chrono::steady_clock::now() - t0;
-            lk.lock();
+            detail::lock_spinning(lk); // stagers of the next batch hold it briefly
             leader_active_ = false;
             last_batch_ = took;
             if (!ec && poisoned_) {
                 // A sync() failed while we wrote: its fdatasync may have taken
                 // the error that covered our pages, and ours then succeeds
                 // for data the kernel dropped. Not durable.
-                done_cv_.notify_all();
+                wake_waiters_locked();
                 check_writable_locked();
             }
             if (ec) {
                 // Ids of staged events are spent; only a reopen (and repair) makes the log consistent.
                 if (write_failed) file_.ftruncate(fd_, end_offset_);
                 poison_locked(ec);
-                done_cv_.notify_all();
+                wake_waiters_locked();
                 throw error(ec, std::string(write_failed ? "write " : "fdatasync ") + path_.string() +
                                     "; the log refuses writes until reopened");
             }
@@ -289,9 +305,10 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
             }
             // Our own ticket is in this batch: return. Wake the batch after
             // letting go of the mutex, so that they do not wake only to wait for it.
-            leaving.leave_locked();
+            done_word_.bump();
+            leaving.leave(true);
             lk.unlock();
-            done_cv_.notify_all();
+            done_word_.wake_all();
             return *last;
         }
         return *last;
@@ -312,6 +329,23 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
             dirty_ = true;
         }
         return *last;
+    }
+}
+
+EVLOG_APPEND_LOG_TEMPLATE
+void EVLOG_APPEND_LOG::leave_group(bool locked) {
+    // Sequentially consistent throughout: a leader sets filling_ and then
+    // reads appenders_; we write appenders_ and then read filling_, so at
+    // least one of us sees the other and the leader is not left waiting.
+    const std::size_t left = --appenders_;
+    if (!filling_ || staged_ - durable_ < left) return;
+    if (locked) {
+        fill_cv_.notify_all();
+    } else {
+        // Take the mutex once so that the leader is either asleep (and
+        // woken here) or yet to test its condition (and sees our count).
+        std::lock_guard g(mutex_);
+        fill_cv_.notify_all();
     }
 }
 
