@@ -107,6 +107,10 @@ private:
     static boost::json::parse_options parse_options();
     std::optional<snapshot_type> convert(const boost::json::value& root, std::uint64_t id, std::string& why);
     read_status read(std::uint64_t id, std::optional<snapshot_type>& out, std::string& why);
+    /// Reads snapshot `id`'s file in 1 MiB chunks into `feed(data, size)`,
+    /// which returns false to stop. False if the file is absent.
+    template <class Feed>
+    bool read_chunks(std::uint64_t id, Feed&& feed);
     read_status read_tree(std::uint64_t id, std::optional<snapshot_type>& out, std::string& why);
     bool read_direct(std::uint64_t id, std::optional<snapshot_type>& out, read_status& status)
         requires direct_state_codec<Codec, State>;

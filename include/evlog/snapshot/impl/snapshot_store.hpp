@@ -271,6 +271,38 @@ auto snapshot_store<State, Codec, File>::read(std::uint64_t id, std::optional<sn
     return read_tree(id, out, why);
 }
 
+template <class State, state_codec<State> Codec, file_policy File>
+template <class Feed>
+bool snapshot_store<State, Codec, File>::read_chunks(std::uint64_t id, Feed&& feed) {
+    const auto path = path_of(id);
+    // Gone since the scan (a concurrent prune), or a directory that list()
+    // would not have shown: neither is a snapshot.
+    auto absent = [](std::error_code ec) {
+        return ec == std::errc::no_such_file_or_directory || ec == std::errc::is_a_directory;
+    };
+    int fd = -1;
+    if (auto ec = file_.open(path, O_RDONLY, 0, fd)) {
+        if (absent(ec)) return false;
+        throw error(ec, "read " + path.string());
+    }
+    struct closer {
+        File& f;
+        int fd;
+        ~closer() { f.close(fd); }
+    } close_fd{file_, fd};
+    // In large chunks: the file's bytes are never all in memory next to
+    // what is parsed from them.
+    std::vector<char> buf(1u << 20);
+    for (;;) {
+        std::size_t done = 0;
+        if (auto ec = file_.read(fd, buf.data(), buf.size(), done)) {
+            if (absent(ec)) return false;
+            throw error(ec, "read " + path.string());
+        }
+        if (done == 0 || !feed(buf.data(), done)) return true;
+    }
+}
+
 // Without a value tree, the file is parsed as it is read, by the same
 // parser with the same options as read_tree(), into the codec's reader.
 // True when that settled it: a snapshot (ok) or no file (absent); false
@@ -284,34 +316,15 @@ bool snapshot_store<State, Codec, File>::read_direct(std::uint64_t id, std::opti
 {
     out.reset();
     status = read_status::absent;
-    const auto path = path_of(id);
-    auto absent = [](std::error_code ec) {
-        return ec == std::errc::no_such_file_or_directory || ec == std::errc::is_a_directory;
-    };
-    int fd = -1;
-    if (auto ec = file_.open(path, O_RDONLY, 0, fd)) {
-        if (absent(ec)) return true;
-        throw error(ec, "read " + path.string());
-    }
-    struct closer {
-        File& f;
-        int fd;
-        ~closer() { f.close(fd); }
-    } close_fd{file_, fd};
     using handler = detail::direct_snapshot_handler<State, decltype(codec_.state_reader())>;
     boost::json::basic_parser<handler> parser(parse_options(), codec_.state_reader());
-    std::vector<char> buf(1u << 20);
     boost::system::error_code pec;
-    for (;;) {
-        std::size_t done = 0;
-        if (auto ec = file_.read(fd, buf.data(), buf.size(), done)) {
-            if (absent(ec)) return true;
-            throw error(ec, "read " + path.string());
-        }
-        if (done == 0) break;
-        parser.write_some(true, buf.data(), done, pec);
-        if (pec) return false;
-    }
+    if (!read_chunks(id, [&](const char* data, std::size_t size) {
+            parser.write_some(true, data, size, pec);
+            return !pec;
+        }))
+        return true;
+    if (pec) return false;
     parser.write_some(false, nullptr, 0, pec);
     if (pec) return false;
     out = parser.handler().take(id);
@@ -323,45 +336,24 @@ template <class State, state_codec<State> Codec, file_policy File>
 auto snapshot_store<State, Codec, File>::read_tree(std::uint64_t id, std::optional<snapshot_type>& out,
                                                    std::string& why) -> read_status {
     out.reset();
-    const auto path = path_of(id);
-    // Gone since the scan (a concurrent prune), or a directory that list()
-    // would not have shown: neither is a snapshot.
-    auto absent = [](std::error_code ec) {
-        return ec == std::errc::no_such_file_or_directory || ec == std::errc::is_a_directory;
-    };
-    int fd = -1;
-    if (auto ec = file_.open(path, O_RDONLY, 0, fd)) {
-        if (absent(ec)) return read_status::absent;
-        throw error(ec, "read " + path.string());
-    }
-    struct closer {
-        File& f;
-        int fd;
-        ~closer() { f.close(fd); }
-    } close_fd{file_, fd};
-    // Parsed as it is read, in large chunks: the file's bytes are never
-    // all in memory next to the document, which lives in one arena: no
-    // allocation per node, and freed at once (a state with a million
-    // entries is a million nodes). The arena is reference-counted, so a
-    // from_json that keeps a plain copy of some value keeps the arena alive
-    // instead of pointing into freed memory.
+    // The document lives in one arena: no allocation per node, and freed
+    // at once (a state with a million entries is a million nodes). The
+    // arena is reference-counted, so a from_json that keeps a plain copy of
+    // some value keeps the arena alive instead of pointing into freed memory.
     boost::json::stream_parser parser({}, parse_options());
     parser.reset(boost::json::make_shared_resource<boost::json::monotonic_resource>());
-    std::vector<char> buf(1u << 20);
     std::uint64_t fed = 0;
     boost::system::error_code pec;
-    for (;;) {
-        std::size_t done = 0;
-        if (auto ec = file_.read(fd, buf.data(), buf.size(), done)) {
-            if (absent(ec)) return read_status::absent;
-            throw error(ec, "read " + path.string());
-        }
-        if (done == 0) break;
-        if (pec) continue; // already invalid: an I/O error still outranks it, so read on
-        const std::size_t consumed = parser.write(buf.data(), done, pec);
-        if (pec) why = "invalid JSON at byte " + std::to_string(fed + consumed) + ": " + pec.message();
-        fed += done;
-    }
+    if (!read_chunks(id, [&](const char* data, std::size_t size) {
+            // Once invalid, read on all the same: an I/O error still outranks it.
+            if (!pec) {
+                const std::size_t consumed = parser.write(data, size, pec);
+                if (pec) why = "invalid JSON at byte " + std::to_string(fed + consumed) + ": " + pec.message();
+            }
+            fed += size;
+            return true;
+        }))
+        return read_status::absent;
     if (!pec) {
         parser.finish(pec);
         if (pec) why = "invalid JSON at byte " + std::to_string(fed) + ": " + pec.message();
