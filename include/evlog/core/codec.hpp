@@ -78,7 +78,7 @@ public:
     // Only a line that is one object, read to its end, is an event: a
     // top-level array, string, number, true/false or null is not (the tree
     // path then says "line is not a JSON object").
-    bool on_document_end(error_code& ec) { return envelope_read_ || stop(ec); }
+    bool on_document_end(error_code& ec) { return envelope_read_ || give_up(ec); }
 
     bool on_object_begin(error_code& ec) {
         if (skip_) return ++skip_, true;
@@ -86,27 +86,27 @@ public:
             frames_.push_back({out_, &envelope_member, json::bits({0, 1, 2, 3}), 0, frame_kind::envelope});
             return true;
         }
-        if (array_) return stop(ec);
+        if (array_) return give_up(ec);
         switch (pending_.k) {
         case json::slot::kind::ignore: skip_ = 1; return true;
         case json::slot::kind::object:
             frames_.push_back({pending_.target, pending_.member, pending_.required, 0,
                                pending_.member == &payload_member ? frame_kind::payload_type : frame_kind::plain});
             return true;
-        default: return stop(ec);
+        default: return give_up(ec);
         }
     }
     bool on_object_end(std::size_t, error_code& ec) {
         if (skip_) return --skip_, true;
         const frame& f = frames_.back();
-        if ((f.seen & f.required) != f.required) return stop(ec); // a required member is missing
+        if ((f.seen & f.required) != f.required) return give_up(ec); // a required member is missing
         frames_.pop_back();
         if (frames_.empty()) envelope_read_ = true;
         return true;
     }
     bool on_array_begin(error_code& ec) {
         if (skip_) return ++skip_, true;
-        if (array_) return stop(ec);
+        if (array_) return give_up(ec);
         switch (pending_.k) {
         case json::slot::kind::ignore: skip_ = 1; return true;
         case json::slot::kind::text_array: array_ = static_cast<std::vector<std::string>*>(pending_.target); return true;
@@ -114,12 +114,12 @@ public:
             scratch_array_.clear();
             array_ = &scratch_array_;
             return true;
-        default: return stop(ec);
+        default: return give_up(ec);
         }
     }
     bool on_array_end(std::size_t, error_code& ec) {
         if (skip_) return --skip_, true;
-        if (!array_) return stop(ec);
+        if (!array_) return give_up(ec);
         if (pending_.k == json::slot::kind::patch_text_array)
             *static_cast<json::patch<std::vector<std::string>>*>(pending_.target) =
                 json::patch<std::vector<std::string>>::set(std::move(scratch_array_));
@@ -133,16 +133,16 @@ public:
     }
     bool on_key(string_view s, std::size_t, error_code& ec) {
         if (skip_) return true;
-        const std::string_view key = whole(s);
+        const std::string_view key = whole(part_, s);
         frame& f = frames_.back();
-        if (f.kind == frame_kind::payload && key == "type") return stop(ec); // a second "type"
+        if (f.kind == frame_kind::payload && key == "type") return give_up(ec); // a second "type"
         f.member(f.target, key, pending_);
         part_.clear();
-        if (pending_.k == json::slot::kind::fail) return stop(ec);
-        if (pending_.bit > 31) return stop(ec); // no bit to track it by: let the tree read it
+        if (pending_.k == json::slot::kind::fail) return give_up(ec);
+        if (pending_.bit > 31) return give_up(ec); // no bit to track it by: let the tree read it
         if (pending_.bit >= 0) {
             const std::uint32_t bit = std::uint32_t{1} << pending_.bit;
-            if (f.seen & bit) return stop(ec); // a repeated key: the tree keeps the last, we give up
+            if (f.seen & bit) return give_up(ec); // a repeated key: the tree keeps the last, we give up
             f.seen |= bit;
         }
         return true;
@@ -154,32 +154,32 @@ public:
     }
     bool on_string(string_view s, std::size_t, error_code& ec) {
         if (skip_) return true;
-        const std::string_view v = whole(s);
+        const std::string_view v = whole(part_, s);
         const bool ok = string_value(v);
         part_.clear();
-        return ok || stop(ec);
+        return ok || give_up(ec);
     }
 
     bool on_number_part(string_view, error_code&) { return true; }
     bool on_int64(std::int64_t i, string_view, error_code& ec) {
         if (skip_) return true;
-        return (!array_ && slot_int64(pending_, i)) || stop(ec);
+        return (!array_ && slot_int64(pending_, i)) || give_up(ec);
     }
     bool on_uint64(std::uint64_t u, string_view, error_code& ec) {
         if (skip_) return true;
-        return (!array_ && slot_uint64(pending_, u)) || stop(ec);
+        return (!array_ && slot_uint64(pending_, u)) || give_up(ec);
     }
     bool on_double(double d, string_view, error_code& ec) {
         if (skip_) return true;
-        return (!array_ && slot_double(pending_, d)) || stop(ec);
+        return (!array_ && slot_double(pending_, d)) || give_up(ec);
     }
     bool on_bool(bool, error_code& ec) {
         if (skip_) return true;
-        return (!array_ && pending_.k == json::slot::kind::ignore) || stop(ec);
+        return (!array_ && pending_.k == json::slot::kind::ignore) || give_up(ec);
     }
     bool on_null(error_code& ec) {
         if (skip_) return true;
-        return (!array_ && slot_null(pending_)) || stop(ec);
+        return (!array_ && slot_null(pending_)) || give_up(ec);
     }
     bool on_comment_part(string_view, error_code&) { return true; }
     bool on_comment(string_view, error_code&) { return true; }
@@ -193,16 +193,7 @@ private:
         frame_kind kind;
     };
 
-    static bool stop(error_code& ec) {
-        ec = boost::json::error::syntax; // any error: the codec falls back to the value tree
-        return false;
-    }
 
-    std::string_view whole(string_view s) {
-        if (part_.empty()) return {s.data(), s.size()};
-        part_.append(s.data(), s.size());
-        return part_;
-    }
 
     bool string_value(std::string_view v) {
         if (array_) {

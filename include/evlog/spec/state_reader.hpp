@@ -51,6 +51,9 @@ constexpr std::uint32_t tag_invoke(json::required_members_tag, const spec_core*)
 
 namespace detail {
 
+using evlog::detail::give_up;
+using evlog::detail::whole;
+
 /// A spec_state read from the events of its JSON (either layout), as
 /// evlog::direct_state_codec describes: whatever state_from_json would
 /// refuse, and whatever this reader cannot tell apart from that (a
@@ -74,7 +77,7 @@ public:
         if (skip_) return ++skip_, true;
         if (capture_) return ++capture_, true;
         if (frames_.empty()) {
-            if (complete_) return stop(ec);
+            if (complete_) return give_up(ec);
             frames_.push_back({kind::state, &state_, nullptr, json::bits({0, 5})});
             return true;
         }
@@ -87,7 +90,7 @@ public:
         case kind::inverses:
             frames_.push_back({kind::inverse, &static_cast<std::vector<inverse_event>*>(f.target)->emplace_back()});
             return true;
-        case kind::strings: return stop(ec);
+        case kind::strings: return give_up(ec);
         default: break;
         }
         switch (want_) {
@@ -101,10 +104,10 @@ public:
         case want::question: begin_capture(nullptr); return true;
         case want::slot:
             if (pending_.k == json::slot::kind::ignore) return skip_ = 1, true;
-            if (pending_.k != json::slot::kind::object) return stop(ec);
+            if (pending_.k != json::slot::kind::object) return give_up(ec);
             frames_.push_back({kind::slots, pending_.target, pending_.member, pending_.required});
             return true;
-        default: return stop(ec);
+        default: return give_up(ec);
         }
     }
 
@@ -112,10 +115,10 @@ public:
         if (skip_) return --skip_, true;
         if (capture_) {
             stack_->push_object(n);
-            return --capture_ != 0 || take_capture() || stop(ec);
+            return --capture_ != 0 || take_capture() || give_up(ec);
         }
         const frame& f = frames_.back();
-        if ((f.seen & f.required) != f.required) return stop(ec); // a required member is missing
+        if ((f.seen & f.required) != f.required) return give_up(ec); // a required member is missing
         switch (f.k) {
         case kind::state: complete_ = true; break;
         case kind::card: {
@@ -123,13 +126,13 @@ public:
             // second card with the same id is kept out by the tree's
             // emplace, and telling which one it keeps is left to the tree.
             const auto key_id = ulid::parse(key_);
-            if (!key_id || *key_id != card_.card_id) return stop(ec);
+            if (!key_id || *key_id != card_.card_id) return give_up(ec);
             const auto size = state_.cards.size();
             state_.cards.emplace_hint(state_.cards.end(), card_.card_id, std::move(card_));
-            if (state_.cards.size() == size) return stop(ec);
+            if (state_.cards.size() == size) return give_up(ec);
             break;
         }
-        case kind::inverse: return stop(ec); // no "type": required
+        case kind::inverse: return give_up(ec); // no "type": required
         default: break;
         }
         frames_.pop_back();
@@ -139,12 +142,12 @@ public:
     bool on_array_begin(error_code& ec) {
         if (skip_) return ++skip_, true;
         if (capture_) return ++capture_, true;
-        if (frames_.empty()) return stop(ec);
+        if (frames_.empty()) return give_up(ec);
         switch (frames_.back().k) {
         case kind::transcript:
         case kind::undo:
         case kind::inverses:
-        case kind::strings: return stop(ec); // an array where an element object or a string belongs
+        case kind::strings: return give_up(ec); // an array where an element object or a string belongs
         default: break;
         }
         switch (want_) {
@@ -167,9 +170,9 @@ public:
                 frames_.push_back(f);
                 return true;
             }
-            default: return stop(ec);
+            default: return give_up(ec);
             }
-        default: return stop(ec);
+        default: return give_up(ec);
         }
     }
 
@@ -193,7 +196,7 @@ public:
     bool on_key(string_view s, std::size_t, error_code& ec) {
         if (skip_) return true;
         if (capture_) return stack_->push_key(s), true;
-        const std::string_view key = whole(s);
+        const std::string_view key = whole(part_, s);
         frame& f = frames_.back();
         int bit = -1;
         switch (f.k) {
@@ -229,22 +232,22 @@ public:
             want_ = want::inverse_type;
             break;
         case kind::payload:
-            if (key == "type") return stop(ec); // a second "type"
+            if (key == "type") return give_up(ec); // a second "type"
             [[fallthrough]];
         case kind::slots:
         case kind::card:
             f.member(f.target, key, pending_);
-            if (pending_.k == json::slot::kind::fail) return stop(ec);
+            if (pending_.k == json::slot::kind::fail) return give_up(ec);
             want_ = want::slot;
             bit = pending_.bit;
             break;
-        default: return stop(ec);
+        default: return give_up(ec);
         }
         part_.clear();
-        if (bit > 31) return stop(ec);
+        if (bit > 31) return give_up(ec);
         if (bit >= 0) {
             const std::uint32_t b = std::uint32_t{1} << bit;
-            if (f.seen & b) return stop(ec); // repeated: the tree keeps the last one
+            if (f.seen & b) return give_up(ec); // repeated: the tree keeps the last one
             f.seen |= b;
         }
         return true;
@@ -260,45 +263,45 @@ public:
     bool on_string(string_view s, std::size_t, error_code& ec) {
         if (skip_) return true;
         if (capture_) return stack_->push_string(s), true;
-        const std::string_view v = whole(s);
+        const std::string_view v = whole(part_, s);
         const bool ok = string_value(v);
         part_.clear();
-        return ok || stop(ec);
+        return ok || give_up(ec);
     }
 
     bool on_int64(std::int64_t i, string_view, error_code& ec) {
         if (skip_) return true;
         if (capture_) return stack_->push_int64(i), true;
-        return (scalar_member() && evlog::detail::slot_int64(pending_, i)) || stop(ec);
+        return (scalar_member() && evlog::detail::slot_int64(pending_, i)) || give_up(ec);
     }
 
     bool on_uint64(std::uint64_t u, string_view, error_code& ec) {
         if (skip_) return true;
         if (capture_) return stack_->push_uint64(u), true;
-        return (scalar_member() && evlog::detail::slot_uint64(pending_, u)) || stop(ec);
+        return (scalar_member() && evlog::detail::slot_uint64(pending_, u)) || give_up(ec);
     }
 
     bool on_double(double d, string_view, error_code& ec) {
         if (skip_) return true;
         if (capture_) return stack_->push_double(d), true;
-        return (scalar_member() && evlog::detail::slot_double(pending_, d)) || stop(ec);
+        return (scalar_member() && evlog::detail::slot_double(pending_, d)) || give_up(ec);
     }
 
     bool on_bool(bool b, error_code& ec) {
         if (skip_) return true;
         if (capture_) return stack_->push_bool(b), true;
-        return (scalar_member() && pending_.k == json::slot::kind::ignore) || stop(ec);
+        return (scalar_member() && pending_.k == json::slot::kind::ignore) || give_up(ec);
     }
 
     bool on_null(error_code& ec) {
         if (skip_) return true;
         if (capture_) return stack_->push_null(), true;
-        if (frames_.empty()) return stop(ec);
+        if (frames_.empty()) return give_up(ec);
         switch (frames_.back().k) {
         case kind::transcript:
         case kind::undo:
         case kind::inverses:
-        case kind::strings: return stop(ec); // a null element does not convert
+        case kind::strings: return give_up(ec); // a null element does not convert
         default: break;
         }
         switch (want_) {
@@ -311,9 +314,9 @@ public:
         case want::question:   // null is no question
             return true;
         case want::slot: break;
-        default: return stop(ec);
+        default: return give_up(ec);
         }
-        return evlog::detail::slot_null(pending_) || stop(ec);
+        return evlog::detail::slot_null(pending_) || give_up(ec);
     }
 
 private:
@@ -342,16 +345,7 @@ private:
         json::patch<std::vector<std::string>>* patch = nullptr; ///< strings: set from scratch_ at the end
     };
 
-    static bool stop(error_code& ec) {
-        ec = boost::json::error::syntax; // any error: the store reads the file through the tree
-        return false;
-    }
 
-    std::string_view whole(string_view s) {
-        if (part_.empty()) return {s.data(), s.size()};
-        part_.append(s.data(), s.size());
-        return part_;
-    }
 
     template <class T>
     void push_slots(kind k, T& target) {

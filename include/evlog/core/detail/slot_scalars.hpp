@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/array.hpp>
+#include <boost/json/error.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
 #include <boost/json/string_view.hpp>
@@ -32,6 +34,21 @@ struct value_tree_limits {
     using error_code = boost::system::error_code;
     using string_view = boost::json::string_view;
 };
+
+/// Makes a handler give up on a document: its reader then reads it again
+/// through the value tree, which decides what loads and words the error.
+inline bool give_up(boost::system::error_code& ec) noexcept {
+    ec = boost::json::error::syntax;
+    return false;
+}
+
+/// A key or string Boost's parser hands over in parts: `part` holds the
+/// parts before `s` (empty when `s` is the whole of it).
+inline std::string_view whole(std::string& part, boost::json::string_view s) {
+    if (part.empty()) return {s.data(), s.size()};
+    part.append(s.data(), s.size());
+    return part;
+}
 
 // Each stores the value where the slot says and returns true, or returns
 // false where the value tree must decide (a type the member does not
