@@ -76,8 +76,10 @@ private:
     Codec& codec_;
 };
 
-/// Reads lines on the caller's thread into a ring of batches of about
-/// `batch_bytes` and decodes them on two threads: every third batch on the
+/// Reads the file on the caller's thread straight into a ring of batches,
+/// one read of about `batch_bytes` each (a batch keeps the buffer its lines
+/// were read into, so their bytes are never copied), and decodes them on
+/// two threads: every third batch on the
 /// caller's (which also reads and runs the visitor), the others on one
 /// helper, except that the caller, rather than wait for the helper,
 /// decodes any of the helper's batches it has not started. A slot is thus
@@ -100,8 +102,7 @@ class parallel_line_decoder {
 public:
     parallel_line_decoder(File& file, int fd, const std::filesystem::path& path, Codec& codec, std::uint64_t start,
                           std::uint64_t first_line, std::size_t max_line_bytes, std::size_t batch_bytes)
-        : reader_(file, fd, path, start, first_line, max_line_bytes), codec_(codec), batch_bytes_(batch_bytes),
-          offset_(start) {}
+        : reader_(file, fd, path, start, first_line, max_line_bytes, batch_bytes), codec_(codec), offset_(start) {}
     parallel_line_decoder(const parallel_line_decoder&) = delete;
     parallel_line_decoder& operator=(const parallel_line_decoder&) = delete;
     ~parallel_line_decoder() {
@@ -122,7 +123,6 @@ public:
                 if (pos_ < b.lines.size()) {
                     entry& e = b.lines[pos_++];
                     line = e.line;
-                    line.text = std::string_view(b.bytes.data() + e.text_at, e.line.text.size());
                     v = std::move(e.verdict);
                     if (v.k == line_verdict::kind::good) where = &b.events[e.event];
                     offset_ = line.end;
@@ -153,14 +153,13 @@ private:
     static bool callers(std::size_t slot) noexcept { return slot % 3 == 0; }
 
     struct entry {
-        raw_line line; // text: only its size; the bytes are at text_at in the batch
-        std::size_t text_at = 0;
+        raw_line line; // text: a view into the batch's bytes
         line_verdict verdict;
         std::size_t event = 0;
     };
     struct batch {
         batch_state state = batch_state::empty; ///< guarded by mutex_; the rest belongs to whoever the state says
-        std::string bytes;
+        std::vector<char> bytes; ///< the reader's buffer its lines were read into
         std::vector<entry> lines;
         std::vector<Event> events;
         std::exception_ptr error; ///< thrown once its lines are out
@@ -232,23 +231,24 @@ private:
         return helpers_last;
     }
 
+    /// The whole lines of one read (about batch_bytes, or one longer line),
+    /// left where they were read: the batch takes the reader's buffer.
     void fill(batch& b) {
-        b.bytes.clear();
         b.lines.clear();
         b.error = nullptr;
         b.last = false;
         raw_line l;
         try {
-            while (b.bytes.size() < batch_bytes_) {
-                if (!reader_.next(l)) {
+            for (;;) {
+                while (reader_.next_buffered(l)) b.lines.emplace_back().line = l;
+                if (reader_.at_end()) {
                     b.last = true;
-                    return;
+                    break;
                 }
-                entry& e = b.lines.emplace_back();
-                e.line = l;
-                e.text_at = b.bytes.size();
-                b.bytes.append(l.text);
+                if (!b.lines.empty()) break;
+                reader_.refill(); // only while no line points into the buffer
             }
+            reader_.hand_over(b.bytes);
         } catch (...) {
             b.error = std::current_exception(); // after the lines before it, as the serial reader would
             b.last = true;
@@ -259,8 +259,7 @@ private:
         if (b.events.size() < b.lines.size()) b.events.resize(b.lines.size());
         std::size_t n = 0;
         for (entry& e : b.lines) {
-            const std::string_view text(b.bytes.data() + e.text_at, e.line.text.size());
-            classify_line(text, e.line.terminated, codec, e.verdict, b.events[n]);
+            classify_line(e.line.text, e.line.terminated, codec, e.verdict, b.events[n]);
             if (e.verdict.k == line_verdict::kind::good) e.event = n++;
         }
     }
@@ -300,7 +299,6 @@ private:
 
     line_reader<File> reader_;
     Codec& codec_;
-    std::size_t batch_bytes_;
     std::uint64_t offset_;
     batch ring_[ring_size];
     std::size_t head_ = 0; // the batch whose lines go out now; written under mutex_

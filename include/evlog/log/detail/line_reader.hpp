@@ -34,7 +34,8 @@ inline bool is_all_nul(std::string_view s) noexcept {
 }
 
 /// Reads lines with pread from `start` on. Lifetime: a returned line's text
-/// is valid until the next call to next().
+/// is valid until the next call to next() or refill(), or, once its buffer
+/// is handed over, for as long as the keeper keeps it.
 template <class File>
 class line_reader {
 public:
@@ -50,22 +51,48 @@ public:
     /// or a line longer than max_line_bytes.
     bool next(raw_line& out) {
         for (;;) {
-            const char* b = buf_.data() + pos_;
-            std::size_t avail = len_ - pos_;
-            if (const void* nl = std::memchr(b, '\n', avail)) {
-                std::size_t n = static_cast<std::size_t>(static_cast<const char*>(nl) - b);
-                check_length(n);
-                emit(out, std::string_view(b, n), n + 1, true);
-                return true;
-            }
-            check_length(avail);
-            if (eof_) {
-                if (avail == 0) return false;
-                emit(out, std::string_view(b, avail), avail, false);
-                return true;
-            }
+            if (next_buffered(out)) return true;
+            if (eof_) return false;
             fill();
         }
+    }
+
+    /// As next(), but only from the bytes already read: false when they
+    /// hold no whole line (then refill()), and at the end of the file.
+    /// Lines are views into the buffer, which no call but refill() moves.
+    bool next_buffered(raw_line& out) {
+        const char* b = buf_.data() + pos_;
+        const std::size_t avail = len_ - pos_;
+        if (const void* nl = std::memchr(b, '\n', avail)) {
+            const std::size_t n = static_cast<std::size_t>(static_cast<const char*>(nl) - b);
+            check_length(n);
+            emit(out, std::string_view(b, n), n + 1, true);
+            return true;
+        }
+        check_length(avail);
+        if (!eof_ || avail == 0) return false;
+        emit(out, std::string_view(b, avail), avail, false);
+        return true;
+    }
+    /// Reads more after the partial line, which it first moves to the
+    /// front (so earlier lines' views into the buffer become invalid).
+    void refill() { fill(); }
+    /// Every byte of the file has been handed out.
+    bool at_end() const noexcept { return eof_ && pos_ == len_; }
+
+    /// Gives the buffer, and with it the views of the lines read from it,
+    /// to `keeper`, and goes on in `keeper`'s old storage with the partial
+    /// line copied over: the lines' bytes are read once and never copied,
+    /// and stay valid while the reader reads on.
+    void hand_over(std::vector<char>& keeper) {
+        std::vector<char> next = std::move(keeper);
+        const std::size_t keep = len_ - pos_;
+        if (next.size() < std::max(chunk_, keep)) next.resize(std::max(chunk_, keep));
+        std::memcpy(next.data(), buf_.data() + pos_, keep);
+        keeper = std::move(buf_);
+        buf_ = std::move(next);
+        pos_ = 0;
+        len_ = keep;
     }
 
     /// Bytes consumed so far, i.e. the offset of the next line.
