@@ -108,6 +108,32 @@ void hammer(Log& log, const fs::path& p, std::size_t threads, std::size_t per_th
     BOOST_TEST(mismatched == 0u, "append_next returned an id other than the one on disk");
 }
 
+/// Starts ids.size() threads that append_next one event each: the first
+/// is held inside its fdatasync (gf armed here) while the others stage
+/// behind it. Returns once all have staged; release gf, then clear pool.
+template <class Log>
+void stage_behind_held_leader(Log& log, evtest::gated_file& gf, std::vector<std::uint64_t>& ids,
+                              std::vector<int>& errors, std::vector<std::jthread>& pool) {
+    gf.arm();
+    auto run = [&](std::size_t k) {
+        auto e = evtest::make_note(0, "t" + std::to_string(k));
+        try {
+            ids[k] = log.append_next(e);
+        } catch (...) {
+            ++errors[k];
+        }
+    };
+    pool.emplace_back(run, 0);
+    BOOST_REQUIRE(gf.wait_entered());
+    for (std::size_t k = 1; k < ids.size(); ++k) pool.emplace_back(run, k);
+    // last_id() advances when an append is staged; wait for all of them.
+    const std::optional<std::uint64_t> all(ids.size());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (log.last_id() != all && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    BOOST_REQUIRE(log.last_id() == all);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(LogConcurrency)
@@ -196,27 +222,10 @@ BOOST_AUTO_TEST_CASE(GroupCommitMakesWaitingFollowersDurableWithOneFdatasync) {
     log.open(p);
     const auto syncs0 = gf.faults().count(evlog::file_op::fdatasync);
     const auto writes0 = gf.faults().count(evlog::file_op::write);
-    gf.arm();
-
     std::vector<std::uint64_t> ids(8, 0);
     std::vector<int> errors(8, 0);
     std::vector<std::jthread> pool;
-    auto run = [&](std::size_t k) {
-        auto e = evtest::make_note(0, "t" + std::to_string(k));
-        try {
-            ids[k] = log.append_next(e);
-        } catch (...) {
-            ++errors[k];
-        }
-    };
-    pool.emplace_back(run, 0);
-    BOOST_REQUIRE(gf.wait_entered());
-    for (std::size_t k = 1; k < 8; ++k) pool.emplace_back(run, k);
-    // last_id() advances when an append is staged; wait for all eight.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (log.last_id() != std::optional<std::uint64_t>(8) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(8));
+    stage_behind_held_leader(log, gf, ids, errors, pool);
     BOOST_TEST(gf.faults().count(evlog::file_op::write) == writes0 + 1); // followers wait, they do not write
     gf.release();
     pool.clear();
@@ -231,6 +240,8 @@ BOOST_AUTO_TEST_CASE(GroupCommitMakesWaitingFollowersDurableWithOneFdatasync) {
     log.close();
     BOOST_TEST(evtest::read_all(p).size() == 8u);
 }
+
+namespace {
 
 /// A std::mutex that counts how often it is taken, for the test below.
 std::atomic<int> counted_acquisitions{0};
@@ -248,6 +259,8 @@ struct counting_mutex {
     void unlock() { m.unlock(); }
 };
 
+} // namespace
+
 BOOST_AUTO_TEST_CASE(FollowersWokenByTheirBatchReturnWithoutRetakingTheMutex) {
     // Batch 1 is one leader held in its fdatasync while 7 followers stage; batch 2 is those
     // 7, its fdatasync slowed to 50 ms. From the release on, the mutex is taken by batch 1's
@@ -263,25 +276,10 @@ BOOST_AUTO_TEST_CASE(FollowersWokenByTheirBatchReturnWithoutRetakingTheMutex) {
         log(gf);
     log.open(p);
     const auto syncs0 = gf.faults().count(evlog::file_op::fdatasync);
-    gf.arm();
     std::vector<std::uint64_t> ids(8, 0);
     std::vector<int> errors(8, 0);
     std::vector<std::jthread> pool;
-    auto run = [&](std::size_t k) {
-        auto e = evtest::make_note(0, "t" + std::to_string(k));
-        try {
-            ids[k] = log.append_next(e);
-        } catch (...) {
-            ++errors[k];
-        }
-    };
-    pool.emplace_back(run, 0);
-    BOOST_REQUIRE(gf.wait_entered());
-    for (std::size_t k = 1; k < 8; ++k) pool.emplace_back(run, k);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (log.last_id() != std::optional<std::uint64_t>(8) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(8));
+    stage_behind_held_leader(log, gf, ids, errors, pool);
     gf.set_sync_delay(std::chrono::milliseconds(50));
     const int before = counted_acquisitions.load();
     gf.release();
@@ -295,6 +293,8 @@ BOOST_AUTO_TEST_CASE(FollowersWokenByTheirBatchReturnWithoutRetakingTheMutex) {
     log.close();
     BOOST_TEST(evtest::read_all(p).size() == 8u);
 }
+
+namespace {
 
 /// A mutex whose try_lock fails a set number of times, as if another
 /// appender held it, and which records whether lock() (a sleep) was used.
@@ -314,6 +314,8 @@ struct busy_mutex {
     }
     void unlock() { m.unlock(); }
 };
+
+} // namespace
 
 BOOST_AUTO_TEST_CASE(GroupAppenderTriesABusyMutexBeforeSleepingOnIt) {
     // An appender holds the mutex for about a microsecond; sleeping on it and being
