@@ -351,6 +351,11 @@ void EVLOG_APPEND_LOG::leave_group(bool locked) {
 
 EVLOG_APPEND_LOG_TEMPLATE
 void EVLOG_APPEND_LOG::sync() {
+    // The mutex stays held through the fdatasync, although appenders then
+    // wait for it. Both share one file description, and the kernel reports
+    // a writeback error to only one of the fdatasyncs on it: a group
+    // commit leader whose own fdatasync succeeded must not see the mutex
+    // (and call its batch durable) until a failing sync() has poisoned the log.
     std::unique_lock lk(mutex_);
     check_writable_locked();
     dirty_ = false;
