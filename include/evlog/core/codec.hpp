@@ -200,14 +200,9 @@ private:
             array_->emplace_back(v);
             return true;
         }
+        if (slot_text(pending_, v)) return true;
         void* t = pending_.target;
         switch (pending_.k) {
-        case json::slot::kind::ignore: return true;
-        case json::slot::kind::text: static_cast<std::string*>(t)->assign(v); return true;
-        case json::slot::kind::optional_text: static_cast<std::optional<std::string>*>(t)->emplace(v); return true;
-        case json::slot::kind::patch_text:
-            *static_cast<json::patch<std::string>*>(t) = json::patch<std::string>::set(std::string(v));
-            return true;
         case json::slot::kind::id:
             return read_cached(v, *static_cast<ulid*>(t), frames_.back().kind == frame_kind::envelope ? stream_ : id_);
         case json::slot::kind::time: return read_cached(v, *static_cast<timestamp*>(t), time_);

@@ -52,6 +52,7 @@ constexpr std::uint32_t tag_invoke(json::required_members_tag, const spec_core*)
 namespace detail {
 
 using evlog::detail::give_up;
+using evlog::detail::slot_text;
 using evlog::detail::whole;
 
 /// A spec_state read from the events of its JSON (either layout), as
@@ -402,14 +403,9 @@ private:
         case want::slot: break;
         default: return false;
         }
+        if (slot_text(pending_, v)) return true;
         void* t = pending_.target;
         switch (pending_.k) {
-        case json::slot::kind::ignore: return true;
-        case json::slot::kind::text: static_cast<std::string*>(t)->assign(v); return true;
-        case json::slot::kind::optional_text: static_cast<std::optional<std::string>*>(t)->emplace(v); return true;
-        case json::slot::kind::patch_text:
-            *static_cast<json::patch<std::string>*>(t) = json::patch<std::string>::set(std::string(v));
-            return true;
         case json::slot::kind::id: {
             const auto u = ulid::parse(v);
             if (!u) return false;

@@ -83,6 +83,22 @@ inline bool slot_double(const json::slot& s, double d) noexcept {
     }
 }
 
+/// A string member of the kinds every reader stores alike (ignored, text,
+/// optional text, text patch): true when the slot is one of them and has
+/// taken `v`, false for a kind the reader handles itself.
+inline bool slot_text(const json::slot& s, std::string_view v) {
+    void* t = s.target;
+    switch (s.k) {
+    case json::slot::kind::ignore: return true;
+    case json::slot::kind::text: static_cast<std::string*>(t)->assign(v); return true;
+    case json::slot::kind::optional_text: static_cast<std::optional<std::string>*>(t)->emplace(v); return true;
+    case json::slot::kind::patch_text:
+        *static_cast<json::patch<std::string>*>(t) = json::patch<std::string>::set(std::string(v));
+        return true;
+    default: return false;
+    }
+}
+
 /// A null member: absent for the kinds that allow it, cleared for patches.
 inline bool slot_null(const json::slot& s) {
     void* t = s.target;
