@@ -197,6 +197,24 @@ BOOST_AUTO_TEST_CASE(ConcurrentAppendsAfterAMissingNewlineWriteItExactlyOnce) {
     BOOST_TEST(rep.last_id == std::optional<std::uint64_t>(201));
 }
 
+namespace {
+/// A mutex with lock and unlock only (BasicLockable), as a user may bring.
+struct basic_lockable_mutex {
+    std::mutex m;
+    void lock() { m.lock(); }
+    void unlock() { m.unlock(); }
+};
+} // namespace
+
+BOOST_AUTO_TEST_CASE(GroupCommitWorksWithAMutexThatHasNoTryLock) {
+    // Appenders try a busy mutex before they sleep on it, where it has try_lock.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::basic_append_log<event, evlog::fsync_group, evlog::repair_truncate_tail, basic_lockable_mutex> log;
+    log.open(p);
+    hammer(log, p, 4, 50);
+}
+
 BOOST_AUTO_TEST_CASE(GroupCommitCoalescesFdatasyncsUnderContention) {
     evtest::temp_dir d;
     const auto p = d / "events.jsonl";

@@ -452,6 +452,45 @@ struct throwing_sync_file : evtest::gated_file {
 static_assert(evlog::file_policy<throwing_sync_file>);
 } // namespace
 
+namespace {
+/// gated_file whose ftruncate, once told, throws instead of returning.
+struct throwing_truncate_file : evtest::gated_file {
+    std::shared_ptr<std::atomic<bool>> throw_next = std::make_shared<std::atomic<bool>>(false);
+    std::error_code ftruncate(int fd, std::uint64_t size) {
+        if (throw_next->exchange(false)) throw std::runtime_error("ftruncate threw");
+        return evtest::gated_file::ftruncate(fd, size);
+    }
+};
+static_assert(evlog::file_policy<throwing_truncate_file>);
+
+/// A write that tears, then an ftruncate that throws: the append throws and
+/// the log is poisoned, since the torn bytes may still be there and a later
+/// append would land behind them.
+template <class Fsync>
+void tear_and_throw_from_the_cut() {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    throwing_truncate_file tf;
+    fault_log<Fsync, throwing_truncate_file> log(tf);
+    log.open(p);
+    log.append(note(1));
+    tf.faults().short_write_nth(file_op::write, tf.faults().count(file_op::write) + 1, 10);
+    *tf.throw_next = true;
+    BOOST_CHECK_THROW(log.append(note(2)), std::runtime_error);
+    check_poisoned(log, p);
+    check_reopen_works(log, p);
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(CutThatThrowsAfterATornWritePoisonsTheLog) {
+    BOOST_TEST_CONTEXT("fsync_always") { tear_and_throw_from_the_cut<evlog::fsync_always>(); }
+    BOOST_TEST_CONTEXT("fsync_never") { tear_and_throw_from_the_cut<evlog::fsync_never>(); }
+}
+
+BOOST_AUTO_TEST_CASE(CutThatThrowsAfterATornGroupWritePoisonsTheLog) {
+    tear_and_throw_from_the_cut<evlog::fsync_group>();
+}
+
 BOOST_AUTO_TEST_CASE(ThrowingFileInALeaderPoisonsAndWakesTheFollowers) {
     // A File policy that throws from the leader's unlocked fdatasync: the leader's exception
     // propagates, the followers waiting on it are woken with log_poisoned (not left waiting

@@ -143,7 +143,8 @@ private:
     bool poisoned_ = false;
     std::error_code poison_cause_;
     std::string scratch_;
-    // fsync_group state. The atomics are written under the mutex; waiters
+    // fsync_group state. The atomics are written under the mutex, except
+    // appenders_, which an appender leaving without it decrements; waiters
     // woken by done_word_ read them without it (see leave_group()).
     std::string pending_;
     std::atomic<std::uint64_t> staged_ = 0, durable_ = 0;

@@ -8,8 +8,11 @@
 #include <cstdint>
 
 #if defined(__linux__)
-#include <linux/futex.h>
 #include <sys/syscall.h>
+#endif
+#if defined(__linux__) && defined(SYS_futex) // not on ports with only the time64 call
+#define EVLOG_DETAIL_RAW_FUTEX 1
+#include <linux/futex.h>
 #include <unistd.h>
 #endif
 
@@ -31,7 +34,7 @@ public:
     /// Returns once the word differs from `seen` (at once if it already does).
     void wait_while(std::uint32_t seen) const noexcept {
         while (load() == seen) {
-#if defined(__linux__)
+#if defined(EVLOG_DETAIL_RAW_FUTEX)
             // A raw futex, not std::atomic::wait: libstdc++ spins and yields
             // first, which with many waiters costs more task switches than
             // it saves. Returns at once if the word has already changed.
@@ -44,7 +47,7 @@ public:
     }
 
     void wake_all() noexcept {
-#if defined(__linux__)
+#if defined(EVLOG_DETAIL_RAW_FUTEX)
         ::syscall(SYS_futex, &word_, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
 #else
         word_.notify_all();
@@ -67,12 +70,15 @@ inline void cpu_relax() noexcept {
 
 /// Locks `lk`, trying for a few microseconds before it sleeps. Appenders
 /// hold the log's mutex only to encode one event (about a microsecond);
-/// sleeping on it and being woken costs several times that on a VM.
+/// sleeping on it and being woken costs several times that on a VM. A
+/// mutex without try_lock is simply locked.
 template <class Lock>
 void lock_spinning(Lock& lk) {
-    for (int i = 0; i < 256; ++i) {
-        if (lk.try_lock()) return;
-        cpu_relax();
+    if constexpr (requires { lk.mutex()->try_lock(); }) {
+        for (int i = 0; i < 256; ++i) {
+            if (lk.try_lock()) return;
+            cpu_relax();
+        }
     }
     lk.lock();
 }

@@ -175,7 +175,14 @@ std::error_code EVLOG_APPEND_LOG::write_locked(const std::string& bytes) {
     std::error_code ec = file_.write(fd_, bytes.data(), bytes.size(), done);
     if (!ec && done == bytes.size()) return {};
     if (!ec) ec = std::error_code(ENOSPC, std::system_category()); // a short write to a regular file
-    if (auto tec = file_.ftruncate(fd_, end_offset_)) poison_locked(tec);
+    try {
+        if (auto tec = file_.ftruncate(fd_, end_offset_)) poison_locked(tec);
+    } catch (...) {
+        // A File that throws: whether the torn bytes are gone is unknown,
+        // and a later append would land behind them.
+        poison_locked(make_error_code(errc::io_error));
+        throw;
+    }
     return ec;
 }
 
@@ -290,10 +297,12 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
                 check_writable_locked();
             }
             if (ec) {
-                // Ids of staged events are spent; only a reopen (and repair) makes the log consistent.
-                if (write_failed) file_.ftruncate(fd_, end_offset_);
+                // Ids of staged events are spent; only a reopen (and repair)
+                // makes the log consistent. Poisoned before the cut, which
+                // a File may throw from.
                 poison_locked(ec);
                 wake_waiters_locked();
+                if (write_failed) file_.ftruncate(fd_, end_offset_);
                 throw error(ec, std::string(write_failed ? "write " : "fdatasync ") + path_.string() +
                                     "; the log refuses writes until reopened");
             }
