@@ -4,14 +4,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <future>
 #include <latch>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -426,6 +430,85 @@ BOOST_AUTO_TEST_CASE(LoopingAppendersShareOneFdatasyncPerRound) {
     BOOST_TEST_MESSAGE(threads << " threads x " << per_thread << " appends took " << used << " fdatasyncs");
     BOOST_TEST(used <= per_thread * 3 / 2, used << " fdatasyncs for " << per_thread << " rounds of " << threads
                                                  << " threads: batches do not hold the whole cohort");
+}
+
+namespace {
+
+/// A gated_file that records, for every write, the thread that made it and
+/// the ids of the lines in it.
+struct writer_recording_file : evtest::gated_file {
+    struct batch {
+        std::thread::id writer;
+        std::vector<std::uint64_t> ids;
+    };
+    struct record {
+        std::mutex m;
+        std::vector<batch> batches;
+    };
+    std::shared_ptr<record> rec = std::make_shared<record>();
+
+    std::error_code write(int fd, const char* d, std::size_t n, std::size_t& done) {
+        batch b{std::this_thread::get_id(), {}};
+        constexpr std::string_view prefix = "{\"event_id\":";
+        const std::string_view bytes(d, n);
+        for (std::size_t at = bytes.find(prefix); at != std::string_view::npos; at = bytes.find(prefix, at + 1)) {
+            std::uint64_t id = 0;
+            std::from_chars(bytes.data() + at + prefix.size(), bytes.data() + bytes.size(), id);
+            b.ids.push_back(id);
+        }
+        {
+            std::lock_guard g(rec->m);
+            rec->batches.push_back(std::move(b));
+        }
+        return gated_file::write(fd, d, n, done);
+    }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(AppenderThatCompletesTheCohortWritesItInsteadOfWakingTheFillingLeader) {
+    // Looping appenders behind a 2 ms fdatasync: each round, the first to stage again
+    // becomes leader and waits for the rest. When the last of them stages, the batch is
+    // ready; if the waiting leader must first be woken, its wake-up comes behind every
+    // thread still on its way to sleep. So the appender that completes the batch writes
+    // it: the writer is then not the thread whose event is the batch's first. When the
+    // waiting leader always wrote, it was that thread in (nearly) every batch.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    writer_recording_file wf;
+    wf.set_sync_delay(std::chrono::milliseconds(2));
+    evlog::basic_append_log<event, evlog::fsync_group, evlog::repair_truncate_tail, std::mutex, writer_recording_file>
+        log(wf);
+    log.open(p);
+    constexpr std::size_t threads = 8, per_thread = 30;
+    std::mutex owners_m;
+    std::map<std::uint64_t, std::thread::id> owner;
+    {
+        std::latch start(threads);
+        std::vector<std::jthread> pool;
+        for (std::size_t k = 0; k < threads; ++k)
+            pool.emplace_back([&, k] {
+                start.arrive_and_wait();
+                for (std::size_t i = 0; i < per_thread; ++i) {
+                    auto e = evtest::make_note(0, "t" + std::to_string(k) + "-" + std::to_string(i));
+                    const auto id = log.append_next(e);
+                    std::lock_guard g(owners_m);
+                    owner[id] = std::this_thread::get_id();
+                }
+            });
+    }
+    log.close();
+    BOOST_REQUIRE(owner.size() == threads * per_thread);
+    std::size_t shared = 0, written_by_first = 0;
+    for (const auto& b : log.file().rec->batches) {
+        if (b.ids.size() < 2) continue;
+        ++shared;
+        if (owner.at(b.ids.front()) == b.writer) ++written_by_first;
+    }
+    BOOST_TEST_MESSAGE(written_by_first << " of " << shared << " batches written by the thread of their first event");
+    BOOST_REQUIRE(shared >= per_thread / 2);
+    BOOST_TEST(written_by_first * 2 < shared, written_by_first << " of " << shared
+                                                 << " batches were written by their first stager, the waiting leader");
 }
 
 BOOST_AUTO_TEST_CASE(AppendWhileCloseWaitsForTheBatchInFlightIsLogClosed) {

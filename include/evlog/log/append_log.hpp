@@ -14,6 +14,7 @@
 #include <system_error>
 #include <thread>
 #include <type_traits>
+#include <utility>
 
 #include <evlog/core/codec.hpp>
 #include <evlog/core/errors.hpp>
@@ -118,12 +119,18 @@ private:
         // Generation before and after: a close and reopen in between restart the tickets.
         return generation_.load() == generation && durable_.load() >= ticket && generation_.load() == generation;
     }
+    /// A new leader waits, briefly, for the appenders the last batch
+    /// released to stage again. False if one of them completed the cohort
+    /// and leads in our place.
+    template <class Lock>
+    bool fill_cohort_locked(Lock& lk);
     /// An appender on its way out of append(). Wakes a filling leader if
     /// this completes its cohort; `locked` says whether we hold the mutex.
     void leave_group(bool locked);
     void wake_waiters_locked() noexcept {
         done_word_.bump();
         done_word_.wake_all();
+        if (std::exchange(filler_displaced_, false)) fill_cv_.notify_all();
     }
 
     File file_{};
@@ -153,9 +160,11 @@ private:
     bool closing_ = false;         // close() waits for the leader: no new appends, no new leader
     std::atomic<std::size_t> appenders_ = 0; // threads between staging and returning from append
     std::atomic<bool> filling_ = false;      // the leader waits (fill_cv_) for the appenders_ to stage
+    std::uint64_t fills_taken_ = 0;          // bumped when an appender completes the cohort and leads instead
+    bool filler_displaced_ = false;          // that leader still sleeps on fill_cv_ until the batch is done
     std::chrono::nanoseconds last_batch_{0}; // how long the last write + fdatasync took
     detail::wake_word done_word_;  // a batch is done, the leader is gone, or the log closed
-    group_cv fill_cv_;             // every appender has staged, or the log is closing or poisoned
+    group_cv fill_cv_;             // every appender has staged, one took over, or the log is closing or poisoned
     // fsync_interval state
     bool dirty_ = false;
     std::jthread flusher_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include <fcntl.h>
 
@@ -226,14 +227,24 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
                 if (counted) log.leave_group(true); // every throw below leaves with the mutex held
             }
         } leaving{*this};
-        if (filling_ && cohort_staged_locked()) fill_cv_.notify_all();
+        // Completing the cohort of a leader that waits for it to fill, we
+        // lead in its place rather than wake it: its wake-up would come
+        // behind every thread still on its way to sleep, and cost a task
+        // switch of its own. It learns of this when the batch is done.
+        bool leading = false;
+        if (filling_ && cohort_staged_locked()) {
+            filling_ = false;
+            ++fills_taken_;
+            filler_displaced_ = true;
+            leading = true;
+        }
         while (durable_ < ticket) {
             // close() dropped our staged bytes (and a later open() restarts the tickets).
             if (generation_ != generation)
                 throw error(make_error_code(errc::log_closed),
                             "closed before the append was durable: " + path_.string());
             if (poisoned_) check_writable_locked();
-            if (leader_active_ || closing_) {
+            if (!leading && (leader_active_ || closing_)) {
                 const std::uint32_t seen = done_word_.load();
                 lk.unlock();
                 done_word_.wait_while(seen);
@@ -245,23 +256,24 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
                 continue;
             }
             // Lead: take everything staged so far and make it durable with one write and one fdatasync.
-            leader_active_ = true;
-            if (appenders_ > 1 && !cohort_staged_locked()) {
-                // Some threads inside append() have not staged: typically the
-                // ones the last batch just released, on their way out and, if
-                // they append in a loop, back in. Without waiting for them the
-                // batches of N looping threads split into two cohorts that
-                // alternate, N/2 per fdatasync. Wait until they have staged or
-                // left, at most as long as the last batch took and at most 1 ms.
-                filling_ = true;
-                fill_cv_.wait_for(lk, std::min<std::chrono::nanoseconds>(last_batch_, std::chrono::milliseconds(1)),
-                                  [&] { return cohort_staged_locked() || closing_ || poisoned_; });
-                filling_ = false;
-                if (poisoned_) { // sync() failed meanwhile: the loop throws
-                    leader_active_ = false;
-                    wake_waiters_locked();
-                    continue;
-                }
+            if (leading) {
+                // leader_active_ is already set, by the leader we displaced.
+                // The count of appenders misses threads between their return
+                // from append() and their next call; that leader's wake-up
+                // gave them the time to stage. One yield gives it them
+                // without a sleep.
+                leading = false;
+                lk.unlock();
+                std::this_thread::yield();
+                detail::lock_spinning(lk);
+            } else {
+                leader_active_ = true;
+                if (!fill_cohort_locked(lk)) continue; // the appender that completed the cohort leads; we follow
+            }
+            if (poisoned_) { // sync() failed while we waited: the loop throws
+                leader_active_ = false;
+                wake_waiters_locked();
+                continue;
             }
             std::string writing;
             writing.swap(pending_);
@@ -315,8 +327,10 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
             // Our own ticket is in this batch: return. Wake the batch after
             // letting go of the mutex, so that they do not wake only to wait for it.
             done_word_.bump();
+            const bool displaced = std::exchange(filler_displaced_, false);
             leaving.leave(true);
             lk.unlock();
+            if (displaced) fill_cv_.notify_all();
             done_word_.wake_all();
             return *last;
         }
@@ -339,6 +353,25 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
         }
         return *last;
     }
+}
+
+EVLOG_APPEND_LOG_TEMPLATE
+template <class Lock>
+bool EVLOG_APPEND_LOG::fill_cohort_locked(Lock& lk) {
+    if (appenders_ <= 1 || cohort_staged_locked()) return true;
+    // Some threads inside append() have not staged: typically the ones the
+    // last batch just released, on their way out and, if they append in a
+    // loop, back in. Without waiting for them the batches of N looping
+    // threads split into two cohorts that alternate, N/2 per fdatasync.
+    // Wait until they have staged or left, at most as long as the last
+    // batch took and at most 1 ms.
+    filling_ = true;
+    const std::uint64_t taken = fills_taken_;
+    fill_cv_.wait_for(lk, std::min<std::chrono::nanoseconds>(last_batch_, std::chrono::milliseconds(1)),
+                      [&] { return fills_taken_ != taken || cohort_staged_locked() || closing_ || poisoned_; });
+    if (fills_taken_ != taken) return false; // it cleared filling_
+    filling_ = false;
+    return true;
 }
 
 EVLOG_APPEND_LOG_TEMPLATE
