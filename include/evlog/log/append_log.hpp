@@ -14,7 +14,6 @@
 #include <system_error>
 #include <thread>
 #include <type_traits>
-#include <utility>
 
 #include <evlog/core/codec.hpp>
 #include <evlog/core/errors.hpp>
@@ -130,7 +129,6 @@ private:
     void wake_waiters_locked() noexcept {
         done_word_.bump();
         done_word_.wake_all();
-        if (std::exchange(filler_displaced_, false)) fill_cv_.notify_all();
     }
 
     File file_{};
@@ -161,7 +159,6 @@ private:
     std::atomic<std::size_t> appenders_ = 0; // threads between staging and returning from append
     std::atomic<bool> filling_ = false;      // the leader waits (fill_cv_) for the appenders_ to stage
     std::uint64_t fills_taken_ = 0;          // bumped when an appender completes the cohort and leads instead
-    bool filler_displaced_ = false;          // that leader still sleeps on fill_cv_ until the batch is done
     std::chrono::nanoseconds last_batch_{0}; // how long the last write + fdatasync took
     detail::wake_word done_word_;  // a batch is done, the leader is gone, or the log closed
     group_cv fill_cv_;             // every appender has staged, one took over, or the log is closing or poisoned

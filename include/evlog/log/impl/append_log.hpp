@@ -228,14 +228,13 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
             }
         } leaving{*this};
         // Completing the cohort of a leader that waits for it to fill, we
-        // lead in its place rather than wake it: its wake-up would come
-        // behind every thread still on its way to sleep, and cost a task
-        // switch of its own. It learns of this when the batch is done.
+        // lead in its place rather than have it write: its wake-up would
+        // come behind every thread still on its way to sleep. It wakes
+        // while we write and waits as a follower.
         bool leading = false;
         if (filling_ && cohort_staged_locked()) {
             filling_ = false;
             ++fills_taken_;
-            filler_displaced_ = true;
             leading = true;
         }
         while (durable_ < ticket) {
@@ -264,6 +263,7 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
                 // without a sleep.
                 leading = false;
                 lk.unlock();
+                fill_cv_.notify_all();
                 std::this_thread::yield();
                 detail::lock_spinning(lk);
             } else {
@@ -327,10 +327,8 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
             // Our own ticket is in this batch: return. Wake the batch after
             // letting go of the mutex, so that they do not wake only to wait for it.
             done_word_.bump();
-            const bool displaced = std::exchange(filler_displaced_, false);
             leaving.leave(true);
             lk.unlock();
-            if (displaced) fill_cv_.notify_all();
             done_word_.wake_all();
             return *last;
         }
