@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <latch>
 #include <map>
@@ -46,9 +47,11 @@ bool parse_tag(const std::string& s, std::size_t& k, std::size_t& i) {
 }
 
 /// `threads` threads each append_next `per_thread` events "t<k>-<i>", then
-/// the file is checked with a strict replay.
+/// the file is checked with a strict replay. Each appending thread calls
+/// `appended(id)`, if given, after each append.
 template <class Log>
-void hammer(Log& log, const fs::path& p, std::size_t threads, std::size_t per_thread) {
+void hammer(Log& log, const fs::path& p, std::size_t threads, std::size_t per_thread,
+            const std::function<void(std::uint64_t)>& appended = {}) {
     std::vector<std::vector<std::uint64_t>> returned(threads, std::vector<std::uint64_t>(per_thread, 0));
     std::vector<std::size_t> failures(threads, 0);
     {
@@ -62,6 +65,7 @@ void hammer(Log& log, const fs::path& p, std::size_t threads, std::size_t per_th
                     try {
                         returned[k][i] = log.append_next(e);
                         if (e.id != returned[k][i]) ++failures[k];
+                        if (appended) appended(returned[k][i]);
                     } catch (...) {
                         ++failures[k];
                     }
@@ -483,21 +487,10 @@ BOOST_AUTO_TEST_CASE(AppenderThatCompletesTheCohortWritesItInsteadOfWakingTheFil
     constexpr std::size_t threads = 8, per_thread = 30;
     std::mutex owners_m;
     std::map<std::uint64_t, std::thread::id> owner;
-    {
-        std::latch start(threads);
-        std::vector<std::jthread> pool;
-        for (std::size_t k = 0; k < threads; ++k)
-            pool.emplace_back([&, k] {
-                start.arrive_and_wait();
-                for (std::size_t i = 0; i < per_thread; ++i) {
-                    auto e = evtest::make_note(0, "t" + std::to_string(k) + "-" + std::to_string(i));
-                    const auto id = log.append_next(e);
-                    std::lock_guard g(owners_m);
-                    owner[id] = std::this_thread::get_id();
-                }
-            });
-    }
-    log.close();
+    hammer(log, p, threads, per_thread, [&](std::uint64_t id) {
+        std::lock_guard g(owners_m);
+        owner[id] = std::this_thread::get_id();
+    });
     BOOST_REQUIRE(owner.size() == threads * per_thread);
     std::size_t shared = 0, written_by_first = 0;
     for (const auto& b : log.file().rec->batches) {
