@@ -6,6 +6,7 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -602,6 +603,110 @@ BOOST_AUTO_TEST_CASE(CloseUnderLoopingAppendersReturnsAndFailsEveryLaterAppend) 
             BOOST_TEST(log.append_next(e) == all.size() + 1);
         }
     }
+}
+
+namespace {
+
+/// A mutex that, while stalled, keeps the threads marked as its victims
+/// from taking it (lock() and try_lock() alike), so that a test can run
+/// other calls while such a thread waits for it.
+struct stall_mutex {
+    std::mutex m;
+    static inline thread_local bool victim = false;
+    static inline std::mutex gate_m;
+    static inline std::condition_variable gate_cv;
+    static inline bool stall = false, stalled = false;
+
+    void lock() {
+        if (victim) {
+            std::unique_lock g(gate_m);
+            if (stall) {
+                stalled = true;
+                gate_cv.notify_all();
+                gate_cv.wait(g, [] { return !stall; });
+            }
+        }
+        m.lock();
+    }
+    bool try_lock() {
+        if (victim) {
+            std::lock_guard g(gate_m);
+            if (stall) return false;
+        }
+        return m.try_lock();
+    }
+    void unlock() { m.unlock(); }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(FollowerOfAFailedBatchIsNotToldDurableByTheNextOpen) {
+    // A follower staged behind a leader whose fdatasync fails. Woken, it wants the mutex
+    // back; meanwhile close() drops its bytes, and open() and two new appends would take
+    // the restarted tickets past its own. It must fail (log_closed), not return an id whose
+    // line is another thread's: open() waits until it has left. When open() restarted the
+    // tickets at once, the follower saw its ticket "durable" and returned success.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::gated_file gf;
+    evlog::basic_append_log<event, evlog::fsync_group, evlog::repair_truncate_tail, stall_mutex, evtest::gated_file>
+        log(gf);
+    log.open(p);
+    gf.arm();
+    gf.faults().fail_next(evlog::file_op::fdatasync, EIO);
+    std::jthread leader([&] {
+        auto e = evtest::make_note(0, "leader");
+        (void)evtest::error_from([&] { log.append_next(e); });
+    });
+    BOOST_REQUIRE(gf.wait_entered());
+    std::optional<evlog::error> follower_err;
+    std::uint64_t follower_id = 0;
+    std::jthread follower([&] {
+        stall_mutex::victim = true;
+        auto e = evtest::make_note(0, "follower");
+        follower_err = evtest::error_from([&] { follower_id = log.append_next(e); });
+    });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (log.last_id() != std::optional<std::uint64_t>(2) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(2));
+    {
+        std::lock_guard g(stall_mutex::gate_m);
+        stall_mutex::stall = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2)); // the follower sleeps on the batch
+    gf.release();                                                // whose fdatasync fails: poisoned
+    leader.join();
+    {
+        std::unique_lock g(stall_mutex::gate_m); // the follower, woken, wants the mutex back
+        BOOST_REQUIRE(stall_mutex::gate_cv.wait_for(g, std::chrono::seconds(10), [] { return stall_mutex::stalled; }));
+    }
+    std::vector<std::uint64_t> later_ids;
+    std::jthread reopener([&] {
+        log.close();
+        log.open(p);
+        for (int k = 0; k < 2; ++k) {
+            auto e = evtest::make_note(0, "after" + std::to_string(k));
+            later_ids.push_back(log.append_next(e));
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50)); // time for open() and the appends, if they do not wait
+    {
+        std::lock_guard g(stall_mutex::gate_m);
+        stall_mutex::stall = false;
+    }
+    stall_mutex::gate_cv.notify_all();
+    follower.join();
+    reopener.join();
+    log.close();
+
+    BOOST_TEST(follower_err.has_value(), "the follower's append returned id " << follower_id
+                                                                             << " but its line is not in the file");
+    if (follower_err) BOOST_TEST(follower_err->code() == evtest::ec_of(evlog::errc::log_closed), follower_err->what());
+    bool written = false;
+    for (const auto& e : evtest::read_all(p)) written = written || evtest::note_text(e) == "follower";
+    BOOST_TEST(!written);
+    BOOST_TEST(later_ids.size() == 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -29,6 +29,14 @@ EVLOG_APPEND_LOG::~basic_append_log() {
 EVLOG_APPEND_LOG_TEMPLATE
 const repair_report& EVLOG_APPEND_LOG::open(const std::filesystem::path& path, append_log_options opt) {
     std::unique_lock lk(mutex_);
+    // Group-commit appenders of the last generation may still be on their
+    // way out (woken by close(), not yet run). durable_ tells them whether
+    // their event made it, so the tickets restart only once they have left.
+    while (appenders_ > 0 && fd_ < 0) {
+        lk.unlock();
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+        lk.lock();
+    }
     if (fd_ >= 0) throw error(make_error_code(errc::bad_argument), "log is already open: " + path_.string());
     const auto dir = path.parent_path();
     if (auto ec = file_.mkdirs(dir)) throw error(ec, "create directory " + dir.string());
