@@ -607,35 +607,58 @@ BOOST_AUTO_TEST_CASE(CloseUnderLoopingAppendersReturnsAndFailsEveryLaterAppend) 
 
 namespace {
 
-/// A mutex that, while stalled, keeps the threads marked as its victims
-/// from taking it (lock() and try_lock() alike), so that a test can run
-/// other calls while such a thread waits for it.
+/// A mutex that parks the threads marked as its victims, when armed,
+/// before they take it (lock() and try_lock() alike) or right after they
+/// let go of it, so that a test can run other calls meanwhile.
 struct stall_mutex {
     std::mutex m;
     static inline thread_local bool victim = false;
     static inline std::mutex gate_m;
     static inline std::condition_variable gate_cv;
-    static inline bool stall = false, stalled = false;
+    static inline bool on_lock = false, after_unlock = false, stalled = false;
+
+    static void arm(bool& flag) {
+        std::lock_guard g(gate_m);
+        flag = true;
+        stalled = false;
+    }
+    /// Waits until a victim is parked; false after 10 s.
+    static bool wait_stalled() {
+        std::unique_lock g(gate_m);
+        return gate_cv.wait_for(g, std::chrono::seconds(10), [] { return stalled; });
+    }
+    static void release() {
+        {
+            std::lock_guard g(gate_m);
+            on_lock = after_unlock = false;
+        }
+        gate_cv.notify_all();
+    }
 
     void lock() {
-        if (victim) {
-            std::unique_lock g(gate_m);
-            if (stall) {
-                stalled = true;
-                gate_cv.notify_all();
-                gate_cv.wait(g, [] { return !stall; });
-            }
-        }
+        if (victim) park(on_lock);
         m.lock();
     }
     bool try_lock() {
         if (victim) {
             std::lock_guard g(gate_m);
-            if (stall) return false;
+            if (on_lock) return false;
         }
         return m.try_lock();
     }
-    void unlock() { m.unlock(); }
+    void unlock() {
+        m.unlock();
+        if (victim) park(after_unlock);
+    }
+
+private:
+    static void park(const bool& flag) {
+        std::unique_lock g(gate_m);
+        if (!flag) return;
+        stalled = true;
+        gate_cv.notify_all();
+        gate_cv.wait(g, [&] { return !flag; });
+    }
 };
 
 } // namespace
@@ -670,17 +693,11 @@ BOOST_AUTO_TEST_CASE(FollowerOfAFailedBatchIsNotToldDurableByTheNextOpen) {
     while (log.last_id() != std::optional<std::uint64_t>(2) && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::microseconds(200));
     BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(2));
-    {
-        std::lock_guard g(stall_mutex::gate_m);
-        stall_mutex::stall = true;
-    }
+    stall_mutex::arm(stall_mutex::on_lock);
     std::this_thread::sleep_for(std::chrono::milliseconds(2)); // the follower sleeps on the batch
     gf.release();                                                // whose fdatasync fails: poisoned
     leader.join();
-    {
-        std::unique_lock g(stall_mutex::gate_m); // the follower, woken, wants the mutex back
-        BOOST_REQUIRE(stall_mutex::gate_cv.wait_for(g, std::chrono::seconds(10), [] { return stall_mutex::stalled; }));
-    }
+    BOOST_REQUIRE(stall_mutex::wait_stalled()); // the follower, woken, wants the mutex back
     std::vector<std::uint64_t> later_ids;
     std::jthread reopener([&] {
         log.close();
@@ -691,11 +708,7 @@ BOOST_AUTO_TEST_CASE(FollowerOfAFailedBatchIsNotToldDurableByTheNextOpen) {
         }
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(50)); // time for open() and the appends, if they do not wait
-    {
-        std::lock_guard g(stall_mutex::gate_m);
-        stall_mutex::stall = false;
-    }
-    stall_mutex::gate_cv.notify_all();
+    stall_mutex::release();
     follower.join();
     reopener.join();
     log.close();
@@ -707,6 +720,60 @@ BOOST_AUTO_TEST_CASE(FollowerOfAFailedBatchIsNotToldDurableByTheNextOpen) {
     for (const auto& e : evtest::read_all(p)) written = written || evtest::note_text(e) == "follower";
     BOOST_TEST(!written);
     BOOST_TEST(later_ids.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(FollowerOfADurableBatchIsNotToldLogClosedByTheNextOpen) {
+    // A follower whose batch is durable, but which has not yet looked: close() runs first,
+    // and open() would restart the tickets. It must return its id, not throw log_closed
+    // for a line that is in the file: open() waits until it has left. When open()
+    // restarted the tickets at once, the follower found its ticket past the new ones
+    // and took its event for dropped.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::gated_file gf;
+    evlog::basic_append_log<event, evlog::fsync_group, evlog::repair_truncate_tail, stall_mutex, evtest::gated_file>
+        log(gf);
+    log.open(p);
+    gf.arm();
+    std::jthread leader([&] { // batch 1, held in its fdatasync
+        auto e = evtest::make_note(0, "leader");
+        log.append_next(e);
+    });
+    BOOST_REQUIRE(gf.wait_entered());
+    stall_mutex::arm(stall_mutex::after_unlock);
+    std::optional<evlog::error> follower_err;
+    std::uint64_t follower_id = 0;
+    std::jthread follower([&] { // stages into batch 2, then parks before it sleeps
+        stall_mutex::victim = true;
+        auto e = evtest::make_note(0, "follower");
+        follower_err = evtest::error_from([&] { follower_id = log.append_next(e); });
+    });
+    BOOST_REQUIRE(stall_mutex::wait_stalled());
+    std::jthread other([&] { // stages into batch 2 and, when batch 1 is done, writes it
+        auto e = evtest::make_note(0, "other");
+        log.append_next(e);
+    });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (log.last_id() != std::optional<std::uint64_t>(3) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(3));
+    gf.release();
+    leader.join();
+    other.join(); // batch 2, the follower's event in it, is durable
+    log.close();
+    std::jthread reopener([&] { log.open(p); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50)); // time for open(), if it does not wait
+    stall_mutex::release();
+    follower.join();
+    reopener.join();
+    log.close();
+
+    bool written = false;
+    for (const auto& e : evtest::read_all(p)) written = written || evtest::note_text(e) == "follower";
+    BOOST_REQUIRE(written);
+    BOOST_TEST(!follower_err.has_value(), "the follower's line is in the file, but its append threw: "
+                                              << (follower_err ? follower_err->what() : ""));
+    BOOST_TEST(follower_id >= 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
