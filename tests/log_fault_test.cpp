@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <future>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -440,28 +442,29 @@ BOOST_AUTO_TEST_CASE(SyncFailureWhileALeaderWritesFailsItsBatch) {
 }
 
 namespace {
-/// gated_file whose fdatasync, once told, throws instead of returning.
-struct throwing_sync_file : evtest::gated_file {
-    std::shared_ptr<std::atomic<bool>> throw_next = std::make_shared<std::atomic<bool>>(false);
+/// gated_file whose next write, fdatasync or ftruncate, once told, throws
+/// instead of returning (the fdatasync after it has run). Copies share the flags.
+struct throwing_file : evtest::gated_file {
+    struct flags {
+        std::atomic<bool> write{false}, fdatasync{false}, ftruncate{false};
+    };
+    std::shared_ptr<flags> throw_next = std::make_shared<flags>();
+
+    std::error_code write(int fd, const char* d, std::size_t n, std::size_t& done) {
+        if (throw_next->write.exchange(false)) throw std::runtime_error("write threw");
+        return evtest::gated_file::write(fd, d, n, done);
+    }
     std::error_code fdatasync(int fd) {
         auto ec = evtest::gated_file::fdatasync(fd);
-        if (throw_next->exchange(false)) throw std::runtime_error("fdatasync threw");
+        if (throw_next->fdatasync.exchange(false)) throw std::runtime_error("fdatasync threw");
         return ec;
     }
-};
-static_assert(evlog::file_policy<throwing_sync_file>);
-} // namespace
-
-namespace {
-/// gated_file whose ftruncate, once told, throws instead of returning.
-struct throwing_truncate_file : evtest::gated_file {
-    std::shared_ptr<std::atomic<bool>> throw_next = std::make_shared<std::atomic<bool>>(false);
     std::error_code ftruncate(int fd, std::uint64_t size) {
-        if (throw_next->exchange(false)) throw std::runtime_error("ftruncate threw");
+        if (throw_next->ftruncate.exchange(false)) throw std::runtime_error("ftruncate threw");
         return evtest::gated_file::ftruncate(fd, size);
     }
 };
-static_assert(evlog::file_policy<throwing_truncate_file>);
+static_assert(evlog::file_policy<throwing_file>);
 
 /// A write that tears, then an ftruncate that throws: the append throws and
 /// the log is poisoned, since the torn bytes may still be there and a later
@@ -470,12 +473,12 @@ template <class Fsync>
 void tear_and_throw_from_the_cut() {
     evtest::temp_dir d;
     const auto p = d / "events.jsonl";
-    throwing_truncate_file tf;
-    fault_log<Fsync, throwing_truncate_file> log(tf);
+    throwing_file tf;
+    fault_log<Fsync, throwing_file> log(tf);
     log.open(p);
     log.append(note(1));
     tf.faults().short_write_nth(file_op::write, tf.faults().count(file_op::write) + 1, 10);
-    *tf.throw_next = true;
+    tf.throw_next->ftruncate = true;
     BOOST_CHECK_THROW(log.append(note(2)), std::runtime_error);
     check_poisoned(log, p);
     check_reopen_works(log, p);
@@ -497,8 +500,8 @@ BOOST_AUTO_TEST_CASE(ThrowingFileInALeaderPoisonsAndWakesTheFollowers) {
     // for a leader that is gone), and close() does not wait forever either.
     evtest::temp_dir d;
     const auto p = d / "events.jsonl";
-    throwing_sync_file tf;
-    fault_log<evlog::fsync_group, throwing_sync_file> log(tf);
+    throwing_file tf;
+    fault_log<evlog::fsync_group, throwing_file> log(tf);
     log.open(p);
     log.append(note(1));
     tf.arm();
@@ -523,7 +526,7 @@ BOOST_AUTO_TEST_CASE(ThrowingFileInALeaderPoisonsAndWakesTheFollowers) {
     while (log.last_id() != std::optional<std::uint64_t>(1 + n) && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(1 + n));
-    *tf.throw_next = true;
+    tf.throw_next->fdatasync = true;
     tf.release();
     pool.clear();
     BOOST_REQUIRE_MESSAGE(leader_what.has_value(), "the leader's exception did not reach it");
@@ -534,6 +537,146 @@ BOOST_AUTO_TEST_CASE(ThrowingFileInALeaderPoisonsAndWakesTheFollowers) {
     }
     check_poisoned(log, p);
     check_reopen_works(log, p);
+}
+
+namespace {
+/// A File call that throws under the plain (not group) paths: the call's
+/// exception reaches the caller and the log is poisoned, since what reached
+/// the file or the disk is unknown; a later append must not build on it.
+template <class Fsync, class Arm, class Call>
+void throwing_call_poisons(Arm arm, Call call) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    throwing_file tf;
+    fault_log<Fsync, throwing_file> log(tf);
+    log.open(p);
+    log.append(note(1));
+    arm(tf);
+    BOOST_CHECK_THROW(call(log), std::runtime_error);
+    BOOST_TEST(log.poisoned(), "a File call that threw left the log writable");
+    check_poisoned(log, p);
+    check_reopen_works(log, p);
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(WriteThatThrowsPoisonsTheLog) {
+    auto arm = [](throwing_file& tf) { tf.throw_next->write = true; };
+    auto append = [](auto& log) { log.append(note(2)); };
+    BOOST_TEST_CONTEXT("fsync_always") { throwing_call_poisons<evlog::fsync_always>(arm, append); }
+    BOOST_TEST_CONTEXT("fsync_never") { throwing_call_poisons<evlog::fsync_never>(arm, append); }
+}
+
+BOOST_AUTO_TEST_CASE(FdatasyncThatThrowsPoisonsTheLog) {
+    auto arm = [](throwing_file& tf) { tf.throw_next->fdatasync = true; };
+    BOOST_TEST_CONTEXT("fsync_always append") {
+        throwing_call_poisons<evlog::fsync_always>(arm, [](auto& log) { log.append(note(2)); });
+    }
+    BOOST_TEST_CONTEXT("sync() under fsync_never") {
+        throwing_call_poisons<evlog::fsync_never>(arm, [](auto& log) {
+            log.append(note(2));
+            log.sync();
+        });
+    }
+}
+
+namespace {
+template <class Log>
+bool wait_poisoned(Log& log) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!log.poisoned() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return log.poisoned();
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(FlusherFdatasyncThatThrowsPoisonsAndCloseReportsIt) {
+    // The flusher has no caller to throw to; its exception used to leave its thread
+    // (std::terminate). Now it poisons the log, and close() throws what nobody heard.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    throwing_file tf;
+    fault_log<evlog::fsync_interval<5>, throwing_file> log(tf);
+    log.open(p);
+    tf.throw_next->fdatasync = true;
+    log.append(note(1));
+    BOOST_REQUIRE(wait_poisoned(log));
+    auto e = error_from([&] { log.close(); });
+    BOOST_REQUIRE_MESSAGE(e.has_value(), "close() reported success after the flusher's fdatasync threw");
+    BOOST_TEST(e->code() == ec_of(evlog::errc::io_error), e->what());
+    BOOST_TEST(!log.is_open());
+}
+
+BOOST_AUTO_TEST_CASE(CloseAfterAnUnreportedBackgroundFdatasyncFailureThrows) {
+    // The flusher's fdatasync fails and poisons the log; the program appends nothing more
+    // and closes. close() skipped its fdatasync (poisoned) and returned normally, so the
+    // log's one failure was reported to nobody and the shutdown looked durable.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::fault_file ff;
+    fault_log<evlog::fsync_interval<5>> log(ff);
+    log.open(p);
+    ff.fail_next(file_op::fdatasync, EIO);
+    log.append(note(1));
+    BOOST_REQUIRE(wait_poisoned(log)); // only the test looks: no call of the program saw the error
+    auto e = error_from([&] { log.close(); });
+    BOOST_REQUIRE_MESSAGE(e.has_value(), "close() reported success although the flusher's fdatasync failed");
+    BOOST_TEST(e->code() == sys_ec(EIO), e->what());
+    BOOST_TEST(!log.is_open());
+    // Once reported (here by the close), it is not reported again.
+    log.open(p);
+    log.append(note(2));
+    BOOST_CHECK_NO_THROW(log.close());
+}
+
+BOOST_AUTO_TEST_CASE(SyncWaitsForTheFlushersFdatasyncAndFailsWithIt) {
+    // The flusher runs its fdatasync without the mutex. A sync() that ran meanwhile could
+    // succeed while the flusher's fdatasync took the writeback error that covered the same
+    // pages (the kernel reports it to one of them): sync() reported lost data durable.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::gated_file gf;
+    fault_log<evlog::fsync_interval<5>, evtest::gated_file> log(gf);
+    log.open(p);
+    gf.arm();
+    log.append(note(1));              // dirty: the flusher's next fdatasync stops at the gate
+    BOOST_REQUIRE(gf.wait_entered()); // the flusher is in its fdatasync, without the mutex
+    auto syncing = std::async(std::launch::async, [&] { return error_from([&] { log.sync(); }); });
+    BOOST_TEST((syncing.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout),
+               "sync() did not wait for the flusher's fdatasync");
+    gf.faults().fail_next(file_op::fdatasync, EIO); // the flusher's fdatasync fails
+    gf.release();
+    const auto e = syncing.get();
+    BOOST_REQUIRE_MESSAGE(e.has_value(), "sync() succeeded while a concurrent fdatasync of the same pages failed");
+    BOOST_TEST(e->code() == ec_of(evlog::errc::log_poisoned), e->what());
+    BOOST_TEST(log.poisoned());
+}
+
+BOOST_AUTO_TEST_CASE(ConcurrentClosesOfAnIntervalLogStopItsFlusherOnce) {
+    // close() took the flusher out of the log without the mutex: two closes could both
+    // join it (std::system_error, or worse).
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    fault_log<evlog::fsync_interval<1000>> log;
+    for (int round = 0; round < 200; ++round) {
+        log.open(p);
+        std::latch go(2);
+        std::optional<std::string> failure;
+        std::mutex m;
+        auto closer = [&] {
+            go.arrive_and_wait();
+            try {
+                log.close();
+            } catch (const std::exception& ex) {
+                std::lock_guard g(m);
+                failure = ex.what();
+            }
+        };
+        {
+            std::jthread a(closer), b(closer);
+        }
+        BOOST_REQUIRE_MESSAGE(!failure.has_value(), "round " << round << ": " << failure.value_or(""));
+        BOOST_REQUIRE(!log.is_open());
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

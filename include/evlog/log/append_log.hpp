@@ -71,7 +71,9 @@ public:
     const repair_report& open(const std::filesystem::path& path, append_log_options opt = {});
 
     /// Flushes (fdatasync unless poisoned) and releases the file and lock.
-    /// Throws if that final fdatasync fails; the log is closed either way.
+    /// Throws if that final fdatasync fails, or if fsync_interval's
+    /// background fdatasync failed and no append or sync() has thrown that
+    /// yet; the log is closed either way.
     void close();
 
     /// Appends one event whose id must exceed last_id(). Returns its id once
@@ -110,6 +112,9 @@ private:
     [[noreturn, gnu::noinline]] void throw_not_writable_locked() const;
     std::error_code write_locked(const std::string& bytes);
     void poison_locked(std::error_code ec);
+    /// Runs a File call; if it throws, poisons the log and rethrows.
+    template <class Call>
+    std::error_code poison_on_throw_locked(Call&& call);
     void flusher_loop(std::stop_token st);
     std::error_code close_locked();
     bool cohort_staged_locked() const noexcept { return staged_ - durable_ >= appenders_; }
@@ -164,6 +169,8 @@ private:
     group_cv fill_cv_;             // every appender has staged, one took over, or the log is closing or poisoned
     // fsync_interval state
     bool dirty_ = false;
+    bool flushing_ = false;        // the flusher is in its fdatasync, without the mutex
+    mutable bool flusher_failed_unreported_ = false; // it poisoned the log; nothing has thrown that yet
     std::jthread flusher_;
 };
 

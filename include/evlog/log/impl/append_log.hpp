@@ -86,17 +86,32 @@ const repair_report& EVLOG_APPEND_LOG::open(const std::filesystem::path& path, a
     staged_ = durable_ = 0;
     last_batch_ = {};
     dirty_ = false;
-    if constexpr (FsyncPolicy::mode == sync_mode::interval)
-        flusher_ = std::jthread([this](std::stop_token st) { flusher_loop(st); });
+    flusher_failed_unreported_ = false;
+    if constexpr (FsyncPolicy::mode == sync_mode::interval) {
+        try {
+            flusher_ = std::jthread([this](std::stop_token st) { flusher_loop(st); });
+        } catch (...) { // no thread to start: not open without its flusher
+            file_.close(fd_);
+            fd_ = -1;
+            throw;
+        }
+    }
     return repair_;
 }
 
 EVLOG_APPEND_LOG_TEMPLATE
 void EVLOG_APPEND_LOG::close() {
-    // The flusher takes the mutex, so stop it before taking it ourselves.
-    if (flusher_.joinable()) {
-        flusher_.request_stop();
-        flusher_.join();
+    // The flusher takes the mutex, so stop it before taking it for the
+    // close. Taken out under the mutex: a concurrent close() must not join
+    // it too, nor an open() in between start another in its place.
+    std::jthread flusher;
+    {
+        std::lock_guard g(mutex_);
+        flusher = std::move(flusher_);
+    }
+    if (flusher.joinable()) {
+        flusher.request_stop();
+        flusher.join();
     }
     std::unique_lock lk(mutex_);
     if constexpr (FsyncPolicy::mode == sync_mode::group) {
@@ -111,7 +126,11 @@ void EVLOG_APPEND_LOG::close() {
             lk.lock();
         }
     }
-    if (auto ec = close_locked()) throw error(ec, "fdatasync at close " + path_.string());
+    const bool flusher_failed = poisoned_ && flusher_failed_unreported_;
+    if (auto ec = close_locked())
+        throw error(ec, std::string(flusher_failed ? "background fdatasync failed before the close: "
+                                                   : "fdatasync at close ") +
+                            path_.string());
 }
 
 EVLOG_APPEND_LOG_TEMPLATE
@@ -120,6 +139,10 @@ std::error_code EVLOG_APPEND_LOG::close_locked() {
     if (fd_ < 0) return {};
     std::error_code ec;
     if (!poisoned_ && FsyncPolicy::mode != sync_mode::always) ec = file_.fdatasync(fd_);
+    // The flusher's failure, if no append or sync() has thrown it: the
+    // close is the caller's last chance to hear that data was lost.
+    if (poisoned_ && flusher_failed_unreported_) ec = poison_cause_;
+    flusher_failed_unreported_ = false;
     file_.close(fd_);
     fd_ = -1;
     ++generation_; // group-commit followers still waiting must not be served by a later open
@@ -132,10 +155,24 @@ std::error_code EVLOG_APPEND_LOG::close_locked() {
 EVLOG_APPEND_LOG_TEMPLATE
 void EVLOG_APPEND_LOG::throw_not_writable_locked() const {
     if (fd_ < 0) throw error(make_error_code(errc::log_closed), path_.string());
-    if (poisoned_)
+    if (poisoned_) {
+        flusher_failed_unreported_ = false;
         throw error(make_error_code(errc::log_poisoned), "earlier failure: " + poison_cause_.message(),
                     location{path_, 0, end_offset_});
+    }
     throw error(make_error_code(errc::log_closed), "closing: " + path_.string());
+}
+
+EVLOG_APPEND_LOG_TEMPLATE
+template <class Call>
+std::error_code EVLOG_APPEND_LOG::poison_on_throw_locked(Call&& call) {
+    try {
+        return call();
+    } catch (...) {
+        // A File that throws: what reached the file, or the disk, is unknown.
+        poison_locked(make_error_code(errc::io_error));
+        throw;
+    }
 }
 
 EVLOG_APPEND_LOG_TEMPLATE
@@ -181,7 +218,7 @@ EVLOG_APPEND_LOG_TEMPLATE
 std::error_code EVLOG_APPEND_LOG::write_locked(const std::string& bytes) {
     // One write() so a batch reaches the file whole or, after the cut below, not at all.
     std::size_t done = 0;
-    std::error_code ec = file_.write(fd_, bytes.data(), bytes.size(), done);
+    std::error_code ec = poison_on_throw_locked([&] { return file_.write(fd_, bytes.data(), bytes.size(), done); });
     if (!ec && done == bytes.size()) return {};
     if (!ec) ec = std::error_code(ENOSPC, std::system_category()); // a short write to a regular file
     try {
@@ -350,7 +387,7 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
         end_offset_ += scratch_.size();
         last_id_ = last;
         if constexpr (FsyncPolicy::mode == sync_mode::always) {
-            if (auto ec = file_.fdatasync(fd_)) {
+            if (auto ec = poison_on_throw_locked([&] { return file_.fdatasync(fd_); })) {
                 poison_locked(ec);
                 throw error(ec, "fdatasync " + path_.string() + "; the log refuses writes until reopened");
             }
@@ -405,9 +442,12 @@ void EVLOG_APPEND_LOG::sync() {
     // commit leader whose own fdatasync succeeded must not see the mutex
     // (and call its batch durable) until a failing sync() has poisoned the log.
     std::unique_lock lk(mutex_);
+    // Nor may it succeed while the flusher's fdatasync, which runs without
+    // the mutex, may be taking the error that covers the same pages.
+    if constexpr (FsyncPolicy::mode == sync_mode::interval) cv_.wait(lk, [&] { return !flushing_; });
     check_writable_locked();
     dirty_ = false;
-    if (auto ec = file_.fdatasync(fd_)) {
+    if (auto ec = poison_on_throw_locked([&] { return file_.fdatasync(fd_); })) {
         poison_locked(ec);
         throw error(ec, "fdatasync " + path_.string() + "; the log refuses writes until reopened");
     }
@@ -423,10 +463,21 @@ void EVLOG_APPEND_LOG::flusher_loop(std::stop_token st) {
             if (!dirty_ || poisoned_ || fd_ < 0) continue;
             dirty_ = false;
             const int fd = fd_;
+            flushing_ = true;
             lk.unlock();
-            auto ec = file_.fdatasync(fd);
+            std::error_code ec;
+            try {
+                ec = file_.fdatasync(fd);
+            } catch (...) { // a File that throws: nobody here to catch it
+                ec = make_error_code(errc::io_error);
+            }
             lk.lock();
-            if (ec) poison_locked(ec);
+            flushing_ = false;
+            if (ec) {
+                poison_locked(ec);
+                flusher_failed_unreported_ = true; // the next append, sync() or close() throws it
+            }
+            cv_.notify_all(); // a sync() waits for us
         }
     } else {
         (void)st;
