@@ -59,6 +59,15 @@ void check_poisoned(Log& log, const fs::path& p) {
     BOOST_TEST(log.last_id() == last);
 }
 
+/// Waits (at most 5 s) for the flusher to poison the log.
+template <class Log>
+bool wait_poisoned(Log& log) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!log.poisoned() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return log.poisoned();
+}
+
 /// Reopening repairs and the log works again; the report matches the file.
 template <class Log>
 void check_reopen_works(Log& log, const fs::path& p) {
@@ -200,18 +209,24 @@ BOOST_AUTO_TEST_CASE(FailedGroupFdatasyncWithoutContentionPoisons) {
     check_reopen_works(log, p);
 }
 
-BOOST_AUTO_TEST_CASE(FailedBackgroundFdatasyncPoisonsAnIntervalLog) {
+namespace {
+/// An interval log whose flusher's fdatasync failed after one append was
+/// acknowledged, and which no call of the program has touched since.
+struct flusher_failed {
     evtest::temp_dir d;
-    const auto p = d / "events.jsonl";
+    const fs::path p = d / "events.jsonl";
     evlog::fault_file ff;
-    fault_log<evlog::fsync_interval<20>> log(ff);
-    log.open(p);
-    ff.fail_next(file_op::fdatasync, EIO);
-    log.append(note(1)); // acknowledged before the flush: the flusher's failure comes later
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!log.poisoned() && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    BOOST_REQUIRE_MESSAGE(log.poisoned(), "the background flusher's failure did not poison the log");
+    fault_log<evlog::fsync_interval<5>> log{ff};
+    flusher_failed() {
+        log.open(p);
+        ff.fail_next(file_op::fdatasync, EIO);
+        log.append(note(1)); // acknowledged before the flush: the flusher's failure comes later
+        BOOST_REQUIRE_MESSAGE(wait_poisoned(log), "the background flusher's failure did not poison the log");
+    }
+};
+} // namespace
+
+BOOST_FIXTURE_TEST_CASE(FailedBackgroundFdatasyncPoisonsAnIntervalLog, flusher_failed) {
     check_poisoned(log, p);
     check_reopen_works(log, p);
 }
@@ -466,32 +481,41 @@ struct throwing_file : evtest::gated_file {
 };
 static_assert(evlog::file_policy<throwing_file>);
 
-/// A write that tears, then an ftruncate that throws: the append throws and
-/// the log is poisoned, since the torn bytes may still be there and a later
-/// append would land behind them.
-template <class Fsync>
-void tear_and_throw_from_the_cut() {
+/// A File call that throws: the exception reaches the caller and the log is
+/// poisoned, since what reached the file or the disk is unknown; a later
+/// append must not build on it. `arm` tells `tf` what to do to the call.
+template <class Fsync, class Arm, class Call>
+void throwing_call_poisons(Arm arm, Call call) {
     evtest::temp_dir d;
     const auto p = d / "events.jsonl";
     throwing_file tf;
     fault_log<Fsync, throwing_file> log(tf);
     log.open(p);
     log.append(note(1));
-    tf.faults().short_write_nth(file_op::write, tf.faults().count(file_op::write) + 1, 10);
-    tf.throw_next->ftruncate = true;
-    BOOST_CHECK_THROW(log.append(note(2)), std::runtime_error);
+    arm(tf);
+    BOOST_CHECK_THROW(call(log), std::runtime_error);
+    BOOST_TEST(log.poisoned(), "a File call that threw left the log writable");
     check_poisoned(log, p);
     check_reopen_works(log, p);
 }
+
+/// A write that tears, then an ftruncate that throws: the torn bytes may
+/// still be there, and a later append would land behind them.
+void tear_then_throw_from_the_cut(throwing_file& tf) {
+    tf.faults().short_write_nth(file_op::write, tf.faults().count(file_op::write) + 1, 10);
+    tf.throw_next->ftruncate = true;
+}
+const auto append_second = [](auto& log) { log.append(note(2)); };
 } // namespace
 
 BOOST_AUTO_TEST_CASE(CutThatThrowsAfterATornWritePoisonsTheLog) {
-    BOOST_TEST_CONTEXT("fsync_always") { tear_and_throw_from_the_cut<evlog::fsync_always>(); }
-    BOOST_TEST_CONTEXT("fsync_never") { tear_and_throw_from_the_cut<evlog::fsync_never>(); }
+    const auto arm = tear_then_throw_from_the_cut;
+    BOOST_TEST_CONTEXT("fsync_always") { throwing_call_poisons<evlog::fsync_always>(arm, append_second); }
+    BOOST_TEST_CONTEXT("fsync_never") { throwing_call_poisons<evlog::fsync_never>(arm, append_second); }
 }
 
 BOOST_AUTO_TEST_CASE(CutThatThrowsAfterATornGroupWritePoisonsTheLog) {
-    tear_and_throw_from_the_cut<evlog::fsync_group>();
+    throwing_call_poisons<evlog::fsync_group>(tear_then_throw_from_the_cut, append_second);
 }
 
 BOOST_AUTO_TEST_CASE(ThrowingFileInALeaderPoisonsAndWakesTheFollowers) {
@@ -539,37 +563,17 @@ BOOST_AUTO_TEST_CASE(ThrowingFileInALeaderPoisonsAndWakesTheFollowers) {
     check_reopen_works(log, p);
 }
 
-namespace {
-/// A File call that throws under the plain (not group) paths: the call's
-/// exception reaches the caller and the log is poisoned, since what reached
-/// the file or the disk is unknown; a later append must not build on it.
-template <class Fsync, class Arm, class Call>
-void throwing_call_poisons(Arm arm, Call call) {
-    evtest::temp_dir d;
-    const auto p = d / "events.jsonl";
-    throwing_file tf;
-    fault_log<Fsync, throwing_file> log(tf);
-    log.open(p);
-    log.append(note(1));
-    arm(tf);
-    BOOST_CHECK_THROW(call(log), std::runtime_error);
-    BOOST_TEST(log.poisoned(), "a File call that threw left the log writable");
-    check_poisoned(log, p);
-    check_reopen_works(log, p);
-}
-} // namespace
 
 BOOST_AUTO_TEST_CASE(WriteThatThrowsPoisonsTheLog) {
     auto arm = [](throwing_file& tf) { tf.throw_next->write = true; };
-    auto append = [](auto& log) { log.append(note(2)); };
-    BOOST_TEST_CONTEXT("fsync_always") { throwing_call_poisons<evlog::fsync_always>(arm, append); }
-    BOOST_TEST_CONTEXT("fsync_never") { throwing_call_poisons<evlog::fsync_never>(arm, append); }
+    BOOST_TEST_CONTEXT("fsync_always") { throwing_call_poisons<evlog::fsync_always>(arm, append_second); }
+    BOOST_TEST_CONTEXT("fsync_never") { throwing_call_poisons<evlog::fsync_never>(arm, append_second); }
 }
 
 BOOST_AUTO_TEST_CASE(FdatasyncThatThrowsPoisonsTheLog) {
     auto arm = [](throwing_file& tf) { tf.throw_next->fdatasync = true; };
     BOOST_TEST_CONTEXT("fsync_always append") {
-        throwing_call_poisons<evlog::fsync_always>(arm, [](auto& log) { log.append(note(2)); });
+        throwing_call_poisons<evlog::fsync_always>(arm, append_second);
     }
     BOOST_TEST_CONTEXT("sync() under fsync_never") {
         throwing_call_poisons<evlog::fsync_never>(arm, [](auto& log) {
@@ -578,16 +582,6 @@ BOOST_AUTO_TEST_CASE(FdatasyncThatThrowsPoisonsTheLog) {
         });
     }
 }
-
-namespace {
-template <class Log>
-bool wait_poisoned(Log& log) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!log.poisoned() && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    return log.poisoned();
-}
-} // namespace
 
 BOOST_AUTO_TEST_CASE(FlusherFdatasyncThatThrowsPoisonsAndCloseReportsIt) {
     // The flusher has no caller to throw to; its exception used to leave its thread
@@ -606,18 +600,10 @@ BOOST_AUTO_TEST_CASE(FlusherFdatasyncThatThrowsPoisonsAndCloseReportsIt) {
     BOOST_TEST(!log.is_open());
 }
 
-BOOST_AUTO_TEST_CASE(CloseAfterAnUnreportedBackgroundFdatasyncFailureThrows) {
-    // The flusher's fdatasync fails and poisons the log; the program appends nothing more
+BOOST_FIXTURE_TEST_CASE(CloseAfterAnUnreportedBackgroundFdatasyncFailureThrows, flusher_failed) {
+    // The flusher's fdatasync failed and poisoned the log; the program appends nothing more
     // and closes. close() skipped its fdatasync (poisoned) and returned normally, so the
     // log's one failure was reported to nobody and the shutdown looked durable.
-    evtest::temp_dir d;
-    const auto p = d / "events.jsonl";
-    evlog::fault_file ff;
-    fault_log<evlog::fsync_interval<5>> log(ff);
-    log.open(p);
-    ff.fail_next(file_op::fdatasync, EIO);
-    log.append(note(1));
-    BOOST_REQUIRE(wait_poisoned(log)); // only the test looks: no call of the program saw the error
     auto e = error_from([&] { log.close(); });
     BOOST_REQUIRE_MESSAGE(e.has_value(), "close() reported success although the flusher's fdatasync failed");
     BOOST_TEST(e->code() == sys_ec(EIO), e->what());
