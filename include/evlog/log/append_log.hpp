@@ -45,7 +45,9 @@ struct append_log_options {
 /// Only close() and open() again (which repairs) clear it.
 ///
 /// Thread-safety: all members may be called concurrently when Mutex is a
-/// real mutex. With null_mutex, one thread at a time.
+/// real mutex, except that path(), last_repair() and file() return
+/// references that a concurrent open() replaces. With null_mutex, one
+/// thread at a time.
 template <class Event, fsync_policy FsyncPolicy = fsync_always, repair_policy RepairPolicy = repair_truncate_tail,
           class Mutex = std::mutex, class File = posix_file, class Codec = default_codec_t<Event>>
 class basic_append_log {
