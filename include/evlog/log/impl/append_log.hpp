@@ -442,7 +442,7 @@ void EVLOG_APPEND_LOG::sync() {
     // commit leader whose own fdatasync succeeded must not see the mutex
     // (and call its batch durable) until a failing sync() has poisoned the log.
     std::unique_lock lk(mutex_);
-    // Nor may it succeed while the flusher's fdatasync, which runs without
+    // Nor may sync() succeed while the flusher's fdatasync, which runs without
     // the mutex, may be taking the error that covers the same pages.
     if constexpr (FsyncPolicy::mode == sync_mode::interval) cv_.wait(lk, [&] { return !flushing_; });
     check_writable_locked();
