@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -256,6 +257,24 @@ BOOST_AUTO_TEST_CASE(TornOrDoubledFileIsCorrupt) {
         const auto detail = corrupt_detail(bytes);
         BOOST_TEST(detail.find("invalid JSON") != std::string::npos, detail);
     }
+}
+
+BOOST_AUTO_TEST_CASE(SnapshotHoldingANonFiniteNumberIsRefusedAndLeavesNoFile) {
+    // Boost would write it as Infinity or NaN: a file no reader accepts,
+    // standing where the previous good snapshot was.
+    evtest::temp_dir d;
+    store st(d.path());
+    st.save(sample(3, 1));
+    auto bad = sample(3, 2);
+    bad.agent_contexts["planner"] = json::object{{"score", std::numeric_limits<double>::infinity()}};
+    try {
+        st.save(bad);
+        BOOST_ERROR("saved a NaN or infinity");
+    } catch (const evlog::error& e) {
+        BOOST_TEST((e.code() == evlog::errc::bad_argument));
+    }
+    BOOST_TEST((st.load(3).value() == sample(3, 1)));
+    BOOST_TEST(tmp_files(d.path()).empty());
 }
 
 BOOST_AUTO_TEST_CASE(SaveRemovesStaleTmpFiles) {

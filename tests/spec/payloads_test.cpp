@@ -3,6 +3,8 @@
 // and decode errors name the field.
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -15,8 +17,10 @@
 
 #include <evlog/core/codec.hpp>
 #include <evlog/spec/payloads.hpp>
+#include <evlog/spec/store.hpp>
 
 #include "spec/spec_test_util.hpp"
+#include "support/log_test_util.hpp"
 
 namespace {
 
@@ -164,6 +168,62 @@ BOOST_AUTO_TEST_CASE(WholeNumberOrderIsWrittenAsGoWritesIt) {
     e.payload = evlog::spec::card_moved{e.stream, "Plan", -3.25, std::nullopt};
     auto back = decode_ok(c, [&] { std::string s; c.encode(e, s); return s; }());
     BOOST_TEST(std::get<evlog::spec::card_moved>(back.payload).order == -3.25);
+}
+
+spec_event moved_to(double order, std::uint64_t id = 1) {
+    spec_event e;
+    e.id = id;
+    e.stream = *evlog::ulid::parse("01KF0HJ087AE67Z5NHCJZHQ5XV");
+    e.time = *evlog::timestamp::parse("2026-01-15T10:00:01Z");
+    e.payload = evlog::spec::card_moved{e.stream, "Plan", order, std::nullopt};
+    return e;
+}
+
+BOOST_AUTO_TEST_CASE(NonFiniteOrderIsRefusedNotWrittenAsInfinity) {
+    // Boost spells these Infinity and NaN, which no JSON reader accepts:
+    // the line would be corrupt in the log, for Go as for evlog.
+    for (double d : {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                     std::numeric_limits<double>::quiet_NaN()}) {
+        codec c;
+        std::string line;
+        const auto err = evtest::error_from([&] { c.encode(moved_to(d), line); });
+        BOOST_TEST_REQUIRE(err.has_value(), "encoded " << d << " as " << line);
+        BOOST_TEST((err->code() == evlog::errc::bad_argument));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(OrderBeyondDoubleRangeIsWrongTypeNamingTheField) {
+    // Boost reads 1e400 as infinity; Go refuses to unmarshal it.
+    for (const char* order : {"1e400", "-1e400"}) {
+        codec c;
+        spec_event e;
+        auto ec = c.decode(std::string(R"({"event_id":1,"spec_id":"01KF0HJ087AE67Z5NHCJZHQ5XV",)") +
+                               R"("timestamp":"2026-01-15T10:00:01Z","payload":{"type":"CardMoved",)" +
+                               R"("card_id":"01KF0HJ087AE67Z5NHCJZHQ5XV","lane":"Plan","order":)" + order + "}}",
+                           e);
+        BOOST_TEST((ec == evlog::errc::wrong_type), order << ": " << ec.message());
+        BOOST_TEST(c.error_detail() == "field \"payload.order\"");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(AppendOfANonFiniteOrderIsRefusedAndTheLogStaysReadable) {
+    evtest::temp_dir d;
+    const auto path = d / "events.jsonl";
+    {
+        evlog::spec::spec_log<> log;
+        log.open(path);
+        log.append(moved_to(1.5, 1));
+        const auto err = evtest::error_from([&] { log.append(moved_to(std::numeric_limits<double>::infinity(), 2)); });
+        BOOST_TEST_REQUIRE(err.has_value());
+        BOOST_TEST((err->code() == evlog::errc::bad_argument));
+        BOOST_TEST(!log.poisoned());
+        BOOST_TEST(log.append(moved_to(2.5, 2)) == 2u);
+        log.close();
+    }
+    codec c;
+    const auto lines = spectest::lines_of(path);
+    BOOST_TEST_REQUIRE(lines.size() == 2u);
+    for (const auto& line : lines) (void)decode_ok(c, line);
 }
 
 BOOST_AUTO_TEST_CASE(MissingCardIdNamesTheField) {

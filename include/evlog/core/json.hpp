@@ -63,23 +63,50 @@ namespace detail {
 /// elements builds no names on success).
 template <class T, class Name>
 T convert_named(const boost::json::value& v, Name&& name) {
-    try {
-        return boost::json::value_to<T>(v);
-    } catch (const field_error& e) {
-        throw field_error(static_cast<errc>(e.code().value()), std::string(name()) + "." + e.field());
-    } catch (const std::system_error& e) {
-        // ulid and timestamp report their own evlog codes; boost reports its own.
-        errc code = e.code().category() == error_category() ? static_cast<errc>(e.code().value())
-                                                            : errc::wrong_type;
-        throw field_error(code, std::string(name()));
-    } catch (const std::exception&) {
-        throw field_error(errc::wrong_type, std::string(name()));
-    }
+    T out = [&] {
+        try {
+            return boost::json::value_to<T>(v);
+        } catch (const field_error& e) {
+            throw field_error(static_cast<errc>(e.code().value()), std::string(name()) + "." + e.field());
+        } catch (const std::system_error& e) {
+            // ulid and timestamp report their own evlog codes; boost reports its own.
+            errc code = e.code().category() == error_category() ? static_cast<errc>(e.code().value())
+                                                                : errc::wrong_type;
+            throw field_error(code, std::string(name()));
+        } catch (const std::exception&) {
+            throw field_error(errc::wrong_type, std::string(name()));
+        }
+    }();
+    // Boost reads 1e400 as infinity. Go refuses it, and writing it back
+    // would give a line that no JSON reader accepts.
+    if constexpr (std::is_floating_point_v<T>)
+        if (!std::isfinite(out)) throw field_error(errc::wrong_type, std::string(name()));
+    return out;
 }
 
 template <class T>
 T convert(const boost::json::value& v, std::string_view key) {
     return convert_named<T>(v, [key] { return key; });
+}
+
+/// Throws evlog::error(errc::bad_argument) naming `what` when `v` holds a
+/// NaN or an infinity anywhere: Boost would serialize it as `Infinity`,
+/// which no JSON reader accepts.
+inline void require_finite(const boost::json::value& v, std::string_view what) {
+    switch (v.kind()) {
+    case boost::json::kind::double_:
+        if (!std::isfinite(v.get_double()))
+            throw error(make_error_code(errc::bad_argument),
+                        std::string(what) + ": a number is NaN or infinite, which JSON cannot hold");
+        break;
+    case boost::json::kind::array:
+        for (const auto& x : v.get_array()) require_finite(x, what);
+        break;
+    case boost::json::kind::object:
+        for (const auto& kv : v.get_object()) require_finite(kv.value(), what);
+        break;
+    default: break;
+    }
 }
 
 /// Whether a JSON string must escape c: a control character, '"' or '\\'.
@@ -232,10 +259,15 @@ public:
     /// Boost.JSON's text for a double (e.g. `1.225E1`): the shortest
     /// digits that read back exactly (both use Ryu), in its exponent form.
     /// Doubles that are short decimals (0.25, 12.5, 3) skip Ryu.
+    /// Throws evlog::error(errc::bad_argument) for NaN and infinities:
+    /// JSON has no spelling for them (Boost writes `Infinity`, which no
+    /// JSON reader, Go's included, accepts), so a line holding one would be
+    /// a corrupt line in the log.
     void number(double d) {
+        if (!std::isfinite(d)) throw_not_finite();
         comma();
-        if (!std::isfinite(d) || d == 0) {
-            // Zeros, infinities and NaN: Boost's special spellings.
+        if (d == 0) {
+            // Zeros: Boost's spellings (0E0, -0E0).
             boost::json::value v(d);
             boost::json::serializer sr;
             sr.reset(&v);
@@ -354,6 +386,9 @@ private:
         need_comma_ = true;
     }
 
+    [[noreturn]] static void throw_not_finite() {
+        throw error(make_error_code(errc::bad_argument), "a number is NaN or infinite, which JSON cannot hold");
+    }
     /// Makes room for n bytes at the cursor: at least doubles what this
     /// writer holds, so a line costs a few reallocations at most. std::string
     /// throws std::length_error rather than wrap around when the sum is

@@ -4,6 +4,7 @@
 // same values as the value tree does.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -78,7 +79,10 @@ inline bool slot_uint64(const json::slot& s, std::uint64_t u) noexcept {
 inline bool slot_double(const json::slot& s, double d) noexcept {
     switch (s.k) {
     case json::slot::kind::ignore: return true;
-    case json::slot::kind::number: *static_cast<double*>(s.target) = d; return true;
+    case json::slot::kind::number:
+        if (!std::isfinite(d)) return false; // 1e400: the tree refuses it, naming the field
+        *static_cast<double*>(s.target) = d;
+        return true;
     default: return false; // an integer read from a double: the tree decides
     }
 }

@@ -164,6 +164,7 @@ std::string snapshot_store<State, Codec, File>::encode(const snapshot_type& s) {
     o["agent_contexts"] = std::move(contexts);
     o["saved_at"] = s.saved_at.str();
     if (s.log_offset) o["log_offset"] = *s.log_offset;
+    json::detail::require_finite(o, "snapshot " + std::to_string(s.last_event_id));
     std::string out = boost::json::serialize(o);
     out += '\n';
     return out;
