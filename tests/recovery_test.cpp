@@ -5,6 +5,7 @@
 #include <map>
 
 #include <evlog/index/memory_index.hpp>
+#include <evlog/log/append_log.hpp>
 #include <evlog/index/null_index.hpp>
 #include <evlog/recovery/recover.hpp>
 #include <evlog/recovery/recover_all.hpp>
@@ -234,6 +235,94 @@ BOOST_AUTO_TEST_CASE(SnapshotWithEmptyLogIsTrusted) {
     BOOST_TEST(idx.last_event_id().value_or(0) == 20u);
 }
 
+// The log lost its tail (fsync_never and a power cut, or a restore from an
+// older copy) while a snapshot of the lost events survived. Trusting it made
+// the writer hand out its ids again, and every later recovery skipped them.
+BOOST_AUTO_TEST_CASE(SnapshotAheadOfTheLogIsSetAsideSoEventsAppendedAfterAreFolded) {
+    stream_fixture fx(10);
+    fx.save_snapshot(10, fx.ends[9]);
+    const auto snapshot_bytes = evtest::read_file(fx.paths.snapshots() / "state_10.json");
+    evtest::write_file(fx.paths.log(), evtest::read_file(fx.paths.log()).substr(0, fx.ends[6]));
+    ids_index idx;
+    auto r1 = evlog::recover<config>(fx.paths, idx);
+    BOOST_TEST((r1.state == fx.fold_up_to(7)));
+    BOOST_TEST(r1.last_event_id.value_or(0) == 7u);
+    BOOST_TEST(!r1.report.snapshot_id.has_value());
+    BOOST_TEST_REQUIRE(r1.report.set_aside_snapshots.size() == 1u);
+    const auto& aside = r1.report.set_aside_snapshots[0];
+    BOOST_TEST(aside.id == 10u);
+    BOOST_TEST((aside.code == evlog::errc::snapshot_ahead_of_log));
+    BOOST_TEST(aside.path == fx.paths.snapshots() / "state_10.json.ahead-of-log");
+    BOOST_TEST(evtest::read_file(aside.path) == snapshot_bytes); // kept, not destroyed
+    BOOST_TEST(!std::filesystem::exists(fx.paths.snapshots() / "state_10.json"));
+    BOOST_TEST(idx.last_event_id().value_or(0) == 7u);
+    {
+        evlog::append_log<event> w;
+        w.open(fx.paths.log());
+        for (int i = 8; i <= 10; ++i) {
+            auto e = evtest::make_note(0, "after " + std::to_string(i));
+            BOOST_TEST(w.append_next(e) == static_cast<std::uint64_t>(i));
+        }
+        w.close();
+    }
+    auto r2 = evlog::recover<config>(fx.paths, idx);
+    auto expected = fx.fold_up_to(7);
+    for (int i = 8; i <= 10; ++i) expected.notes.push_back("after " + std::to_string(i));
+    BOOST_TEST((r2.state == expected));
+    BOOST_TEST(r2.report.set_aside_snapshots.empty());
+}
+
+BOOST_AUTO_TEST_CASE(SnapshotAheadOfTheLogFallsBackToAnOlderOneTheLogCovers) {
+    stream_fixture fx(10);
+    fx.save_snapshot(5, fx.ends[4]);
+    fx.save_snapshot(10, fx.ends[9]);
+    evtest::write_file(fx.paths.log(), evtest::read_file(fx.paths.log()).substr(0, fx.ends[6]));
+    ids_index idx;
+    auto r = evlog::recover<config>(fx.paths, idx);
+    BOOST_TEST(r.report.snapshot_id.value_or(0) == 5u);
+    BOOST_TEST(r.report.set_aside_snapshots.size() == 1u);
+    BOOST_TEST(r.report.events_replayed == 2u);
+    BOOST_TEST((r.state == fx.fold_up_to(7)));
+}
+
+BOOST_AUTO_TEST_CASE(SetAsideNeverOverwritesAnEarlierSetAsideSnapshot) {
+    stream_fixture fx(10);
+    for (int round = 0; round < 2; ++round) {
+        fx.save_snapshot(10, fx.ends[9]);
+        evtest::write_file(fx.paths.log(), evtest::read_file(fx.paths.log()).substr(0, fx.ends[6]));
+        ids_index idx;
+        auto r = evlog::recover<config>(fx.paths, idx);
+        BOOST_TEST_REQUIRE(r.report.set_aside_snapshots.size() == 1u);
+        BOOST_TEST(r.report.set_aside_snapshots[0].path ==
+                   fx.paths.snapshots() / (round ? "state_10.json.ahead-of-log.1" : "state_10.json.ahead-of-log"));
+    }
+}
+
+// A log that starts after a snapshot (here: holds nothing yet) is trusted;
+// the writer must then number after the snapshot, not from 1.
+BOOST_AUTO_TEST_CASE(WriterContinuingAfterATrustedSnapshotKeepsItsEventsVisible) {
+    stream_fixture fx(5);
+    fx.save_snapshot(5, fx.ends[4]);
+    evtest::write_file(fx.paths.log(), "");
+    ids_index idx;
+    auto r1 = evlog::recover<config>(fx.paths, idx);
+    BOOST_TEST(r1.last_event_id.value_or(0) == 5u);
+    {
+        evlog::append_log<event> w;
+        w.open(fx.paths.log(), {.continue_after = r1.last_event_id});
+        auto e = evtest::make_note(0, "after");
+        BOOST_TEST(w.append_next(e) == 6u);
+        BOOST_CHECK_EXCEPTION(w.append(evtest::make_note(5, "old id")), evlog::error,
+                              [](const evlog::error& x) { return x.code() == evlog::errc::id_not_increasing; });
+        w.close();
+    }
+    auto r2 = evlog::recover<config>(fx.paths, idx);
+    auto expected = fx.fold_up_to(5);
+    expected.notes.push_back("after");
+    BOOST_TEST((r2.state == expected));
+    BOOST_TEST(r2.report.snapshot_id.value_or(0) == 5u);
+}
+
 BOOST_AUTO_TEST_CASE(EmptyDirectoryRecoversTheInitialState) {
     evtest::temp_dir tmp;
     evlog::stream_paths paths{tmp.path() / evtest::stream_a.str()};
@@ -381,6 +470,31 @@ BOOST_AUTO_TEST_CASE(SkippedLinesAreLeftOutOfTheFold) {
     BOOST_TEST((r.state == fx.fold_up_to(20)));
     BOOST_TEST(r.report.events_replayed == 20u);
     BOOST_TEST(evtest::read_file(fx.paths.log()) == bytes);
+}
+
+// A line indexed while good, then damaged: repair takes it out of the log
+// and the state, and the last ids still agree, so only the repair report
+// can tell the index to let go of its rows.
+BOOST_AUTO_TEST_CASE(LineQuarantinedOrSkippedAfterItWasIndexedLeavesNoRowBehind) {
+    struct quarantine_config : config {
+        using repair_policy = evlog::repair_quarantine;
+    };
+    struct skip_config : config {
+        using repair_policy = evlog::repair_skip;
+    };
+    for (const bool quarantine : {true, false}) {
+        stream_fixture fx(10);
+        ids_index idx;
+        (void)evlog::recover<config>(fx.paths, idx);
+        BOOST_TEST_REQUIRE(idx.rows().size() == 10u);
+        auto bytes = evtest::read_file(fx.paths.log());
+        bytes[fx.ends[3]] = 'X'; // event 5's line
+        evtest::write_file(fx.paths.log(), bytes);
+        auto r = quarantine ? evlog::recover<quarantine_config>(fx.paths, idx) : evlog::recover<skip_config>(fx.paths, idx);
+        BOOST_TEST(r.state.notes.size() == 9u);
+        BOOST_TEST(r.report.index == evlog::index_action::rebuilt);
+        BOOST_TEST((idx.rows() == std::vector<std::uint64_t>{1, 2, 3, 4, 6, 7, 8, 9, 10}));
+    }
 }
 
 BOOST_AUTO_TEST_CASE(MidFileCorruptionStopsRecoveryNamingTheLine) {

@@ -100,6 +100,28 @@ BOOST_AUTO_TEST_CASE(GoSnapshotIsUsedAndOnlyLaterEventsReplayed) {
     BOOST_TEST(with_snapshot == 1u);
 }
 
+// Go's snapshot of one spec copied into another's directory: its state
+// would pass for this spec's, and its id would hide this log's first events.
+BOOST_AUTO_TEST_CASE(SnapshotCopiedFromAnotherSpecIsPassedOverAsForeign) {
+    const auto specs = spectest::clean_specs();
+    const auto with = std::find_if(specs.begin(), specs.end(), [](const auto& f) { return go_snapshot_id(f.dir()); });
+    const auto without = std::find_if(specs.begin(), specs.end(), [](const auto& f) { return !go_snapshot_id(f.dir()); });
+    BOOST_TEST_REQUIRE((with != specs.end() && without != specs.end()));
+    spectest::spec_home home;
+    const auto p = home.add_spec_dir(without->dir());
+    const auto snap = *go_snapshot_id(with->dir());
+    const auto name = "state_" + std::to_string(snap) + ".json";
+    fs::create_directories(p.snapshots());
+    fs::copy_file(with->dir() / "snapshots" / name, p.snapshots() / name);
+    const auto r = evlog::recover<default_config>(p.dir);
+    BOOST_TEST(!r.report.snapshot_id.has_value());
+    BOOST_TEST_REQUIRE(r.report.skipped_snapshots.size() == 1u);
+    BOOST_TEST((r.report.skipped_snapshots[0].code == evlog::errc::foreign_stream));
+    BOOST_TEST(r.report.skipped_snapshots[0].id == snap);
+    BOOST_TEST(spectest::state_diff(r.state, spectest::expected_state_json(without->expected)) == "");
+    BOOST_TEST(r.report.events_replayed == spectest::events_of(without->log).size());
+}
+
 BOOST_AUTO_TEST_CASE(RecoveringTwiceGivesIdenticalState) {
     for (const auto& f : spectest::clean_specs()) {
         BOOST_TEST_CONTEXT(f.name) {

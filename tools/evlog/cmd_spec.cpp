@@ -80,6 +80,9 @@ void print_report(const std::filesystem::path& dir, const result_type& r) {
         std::fprintf(stderr, "  snapshot: none\n");
     for (const auto& s : rep.skipped_snapshots)
         std::fprintf(stderr, "  skipped snapshot %s: %s\n", s.path.c_str(), s.detail.c_str());
+    for (const auto& s : rep.set_aside_snapshots)
+        std::fprintf(stderr, "  set aside snapshot %llu as %s: %s\n", static_cast<unsigned long long>(s.id),
+                     s.path.c_str(), s.detail.c_str());
     if (rep.log_missing) {
         std::fprintf(stderr, "  log: missing\n");
     } else {

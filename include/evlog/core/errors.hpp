@@ -34,6 +34,7 @@ enum class errc {
     snapshot_corrupt = 18,   ///< a snapshot file does not parse
     index_corrupt = 19,      ///< an index failed its integrity check
     bad_argument = 20,       ///< the caller passed something evlog cannot use
+    snapshot_ahead_of_log = 21, ///< a snapshot holds events the log does not
 };
 
 /// A stable snake_case name for each code, for files and scripts.
@@ -60,6 +61,7 @@ constexpr const char* errc_name(errc e) noexcept {
     case errc::snapshot_corrupt: return "snapshot_corrupt";
     case errc::index_corrupt: return "index_corrupt";
     case errc::bad_argument: return "bad_argument";
+    case errc::snapshot_ahead_of_log: return "snapshot_ahead_of_log";
     }
     return "unknown";
 }
@@ -91,6 +93,7 @@ public:
         case errc::snapshot_corrupt: return "snapshot is corrupt";
         case errc::index_corrupt: return "index is corrupt";
         case errc::bad_argument: return "bad argument";
+        case errc::snapshot_ahead_of_log: return "snapshot holds events the log does not";
         }
         return "unknown evlog error";
     }

@@ -29,6 +29,11 @@ namespace evlog {
 struct append_log_options {
     /// Bound on one line, at open's repair scan and at append.
     std::size_t max_line_bytes = format::default_max_line_bytes;
+    /// Ids continue after this one even when the file ends lower or holds
+    /// nothing: pass recovery's last_event_id when the log starts after a
+    /// snapshot (an empty log beside one), or append_next() would hand out
+    /// ids the snapshot already covers, and a recovery would skip them.
+    std::optional<std::uint64_t> continue_after = std::nullopt;
 };
 
 /// An append-only JSONL log of `Event`s.
@@ -37,7 +42,8 @@ struct append_log_options {
 ///  - the file holds exactly the lines of acknowledged (and, for
 ///    fsync_never/interval, possibly in-flight) appends after its repaired
 ///    prefix, each complete and '\n'-terminated;
-///  - `last_id()` is the id of the last line written; ids strictly increase;
+///  - `last_id()` is the id of the last line written (or
+///    `continue_after`, when higher); ids strictly increase;
 ///  - the process holds an exclusive flock on the file.
 /// After a failed fdatasync the log is poisoned: every later append throws
 /// errc::log_poisoned, because the kernel may have dropped the dirty pages

@@ -31,6 +31,8 @@ namespace evlog {
 ///         static state_type initial_state(const std::optional<evlog::ulid>& stream);
 ///         static void apply(state_type&, const event_type&);   // sees unknown payloads too
 ///         static index_type open_index(const evlog::stream_paths&);
+///         // optional: the stream a state belongs to (names_its_stream)
+///         static std::optional<evlog::ulid> stream_of(const state_type&);
 ///     };
 template <class C>
 concept recovery_config =
@@ -49,11 +51,19 @@ concept recovery_config =
         { C::open_index(paths) } -> std::same_as<typename C::index_type>;
     };
 
+/// A config whose states know their stream: `static std::optional<ulid>
+/// stream_of(const state_type&)`. Recovery then passes over a snapshot of
+/// another stream (errc::foreign_stream) as it does over a corrupt one.
+template <class C>
+concept names_its_stream = requires(const typename C::state_type& s) {
+    { C::stream_of(s) } -> std::same_as<std::optional<ulid>>;
+};
+
 /// What recovery did to the index.
 enum class index_action {
     none,          ///< already in step with the log
     caught_up,     ///< was behind: only the missing events were applied
-    rebuilt,       ///< missing, empty, ahead of the log or corrupt: rebuilt from the log
+    rebuilt,       ///< missing, empty, ahead of the log, corrupt, or repair removed lines: rebuilt from the log
     set_to_snapshot///< no events in the log: the snapshot is trusted, the index's last id set to it
 };
 
@@ -69,7 +79,11 @@ inline const char* to_string(index_action a) noexcept {
 
 struct recovery_report {
     std::optional<std::uint64_t> snapshot_id;      ///< the snapshot used, if any
-    std::vector<skipped_snapshot> skipped_snapshots;///< newer ones that did not load
+    std::vector<skipped_snapshot> skipped_snapshots;///< newer ones that did not load, or of another stream
+    /// Snapshots holding events the log does not (errc::snapshot_ahead_of_log),
+    /// renamed to `state_<id>.json.ahead-of-log` so that no later recovery
+    /// uses them; `path` is the new name.
+    std::vector<skipped_snapshot> set_aside_snapshots;
     bool log_missing = false;
     bool seeked = false;         ///< replay started at the snapshot's log_offset (verified)
     std::uint64_t replay_start = 0; ///< byte offset replay started at

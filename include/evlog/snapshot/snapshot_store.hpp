@@ -75,12 +75,23 @@ public:
     /// snapshot. Throws evlog::error when the directory or a file cannot be
     /// read (an I/O failure is not corruption: falling back past it would
     /// hide a sick disk).
-    load_result<State> load_latest();
+    load_result<State> load_latest() { return load_latest(std::nullopt); }
+
+    /// As load_latest(), among the snapshots whose id is at most `at_most`:
+    /// how recovery falls back past a snapshot it cannot use.
+    load_result<State> load_latest(std::optional<std::uint64_t> at_most);
 
     /// The snapshot with this id; nullopt when there is no such file.
     /// Throws evlog::error(errc::snapshot_corrupt) naming the file when it
     /// does not load.
     std::optional<snapshot_type> load(std::uint64_t id);
+
+    /// Renames `state_<id>.json` to `state_<id>.json.<tag>` (or, when that
+    /// name is taken, `.<tag>.1`, `.<tag>.2`, ...), a name no reader counts,
+    /// and fsyncs the directory; returns the new path. For a snapshot that
+    /// must not be used but whose bytes are kept, e.g. one that holds
+    /// events the log has lost. Throws evlog::error.
+    std::filesystem::path set_aside(std::uint64_t id, std::string_view tag);
 
     /// Ids of every snapshot file, ascending. Names are checked, contents
     /// are not.

@@ -63,6 +63,10 @@ struct basic_recovery_config {
     using index_type = Index;
     static state_type initial_state(const std::optional<ulid>& spec) { return spec::initial_state(spec); }
     static void apply(state_type& s, const event_type& e) { spec::apply(s, e); }
+    /// So that recovery passes over a snapshot copied from another spec.
+    static std::optional<ulid> stream_of(const state_type& s) {
+        return s.core.spec_id.is_nil() ? std::nullopt : std::optional<ulid>(s.core.spec_id);
+    }
     static index_type open_index(const stream_paths& p) { return Open{}(p); }
 };
 

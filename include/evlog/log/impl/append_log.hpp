@@ -78,6 +78,7 @@ const repair_report& EVLOG_APPEND_LOG::open(const std::filesystem::path& path, a
     opt_ = opt;
     repair_ = std::move(rep);
     last_id_ = repair_.last_id;
+    if (opt.continue_after && (!last_id_ || *last_id_ < *opt.continue_after)) last_id_ = opt.continue_after;
     end_offset_ = repair_.end_offset;
     needs_newline_ = needs_newline;
     poisoned_ = false;

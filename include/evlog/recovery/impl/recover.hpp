@@ -69,21 +69,44 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
         opt.stream = ulid::parse(dir.filename().string());
     }
 
-    // 1. The newest snapshot that loads.
+    // 1. The newest snapshot that loads and is of this stream. A refold
+    // loads again at most the id it needs, without reporting twice.
     typename C::snapshot_store_type store(paths.snapshots());
-    auto loaded = store.load_latest();
-    rep.skipped_snapshots = std::move(loaded.skipped);
     std::optional<std::uint64_t> snap_id;
     std::optional<std::uint64_t> snap_offset;
-    if (loaded.snapshot) {
-        snap_id = loaded.snapshot->last_event_id;
-        snap_offset = loaded.snapshot->log_offset;
+    auto load_base = [&](std::optional<std::uint64_t> at_most, bool report) {
+        snap_id.reset();
+        snap_offset.reset();
+        for (;;) {
+            auto loaded = store.load_latest(at_most);
+            if (report)
+                for (auto& s : loaded.skipped) rep.skipped_snapshots.push_back(std::move(s));
+            if (!loaded.snapshot) break;
+            auto& snap = *loaded.snapshot;
+            if constexpr (names_its_stream<C>) {
+                // A snapshot copied from another stream would pass its
+                // state off as this one's, and hide this log's first events.
+                const auto of = C::stream_of(snap.state);
+                if (opt.stream && of && *of != *opt.stream) {
+                    if (report)
+                        rep.skipped_snapshots.push_back({store.path_of(snap.last_event_id), snap.last_event_id,
+                                                         make_error_code(errc::foreign_stream),
+                                                         "its state is of stream " + of->str()});
+                    if (snap.last_event_id == 0) break;
+                    at_most = snap.last_event_id - 1;
+                    continue;
+                }
+            }
+            snap_id = snap.last_event_id;
+            snap_offset = snap.log_offset;
+            out.state = std::move(snap.state);
+            break;
+        }
+        if (!snap_id) out.state = C::initial_state(opt.stream);
         rep.snapshot_id = snap_id;
-        out.state = std::move(loaded.snapshot->state);
-    } else {
-        out.state = C::initial_state(opt.stream);
-    }
-    out.last_event_id = snap_id;
+        out.last_event_id = snap_id;
+    };
+    load_base(std::nullopt, true);
     rep.took.snapshot = clock.lap();
 
     const auto log = paths.log();
@@ -145,13 +168,32 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
         log_last = rep.repair.last_id;
         rep.took.repair = clock.lap();
 
-        if (rep.repair.rewritten) {
-            auto again = store.load_latest();
-            if (again.snapshot && again.snapshot->last_event_id == snap_id) out.state = std::move(again.snapshot->state);
-            else if (!snap_id) out.state = C::initial_state(opt.stream);
-            else throw error(make_error_code(errc::snapshot_corrupt), "snapshot " + std::to_string(*snap_id) +
-                                                                          " changed during recovery");
-            out.last_event_id = snap_id;
+        bool refold = rep.repair.rewritten;
+        if (snap_id && log_last && *log_last < *snap_id) {
+            // The snapshot holds events the log does not: a tail lost under
+            // fsync_never, or a log restored from an older copy. The log
+            // decides. The writer will hand out those ids again, and a
+            // snapshot left in place would hide the new events behind its
+            // own, so it is renamed out of the way, its bytes kept.
+            const auto ahead = *snap_id;
+            const auto to = store.set_aside(ahead, "ahead-of-log");
+            rep.set_aside_snapshots.push_back({to, ahead, make_error_code(errc::snapshot_ahead_of_log),
+                                               "the log ends at event " + std::to_string(*log_last)});
+            load_base(*log_last, true);
+            rep.seeked = false;
+            rep.replay_start = 0;
+            refold = true;
+        } else if (refold && snap_id) {
+            const auto before = *snap_id;
+            load_base(before, false);
+            if (snap_id != before)
+                throw error(make_error_code(errc::snapshot_corrupt),
+                            "snapshot " + std::to_string(before) + " changed during recovery");
+        } else if (refold) {
+            out.state = C::initial_state(opt.stream);
+            out.last_event_id.reset();
+        }
+        if (refold) {
             rep.events_replayed = rep.unknown_events = rep.foreign_events = 0;
             detail::replay_fd<event_type, policy, File, codec_type>(file, fd, log, rep.replay_start,
                                                                     rep.seeked ? 0 : 1, fold, {opt.max_line_bytes});
@@ -172,6 +214,11 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
     const bool log_has_events = fd >= 0 && log_last.has_value();
     if (!index.healthy()) {
         rep.index_reason = "corrupt (integrity check failed)";
+        rep.index = index_action::rebuilt;
+    } else if (log_has_events && (!rep.repair.quarantined.empty() || !rep.repair.skipped.empty())) {
+        // A line that went bad after it was indexed still has its rows,
+        // and the last ids agree: nothing else would show it.
+        rep.index_reason = "repair quarantined or skipped lines the index may hold";
         rep.index = index_action::rebuilt;
     } else if (!log_has_events) {
         if (index.last_event_id() != snap_id) {

@@ -85,11 +85,12 @@ void snapshot_store<State, Codec, File>::save(const snapshot_type& s) {
 }
 
 template <class State, state_codec<State> Codec, file_policy File>
-load_result<State> snapshot_store<State, Codec, File>::load_latest() {
+load_result<State> snapshot_store<State, Codec, File>::load_latest(std::optional<std::uint64_t> at_most) {
     load_result<State> result;
     auto ids = scan(detail::snapshot_suffix);
     std::sort(ids.begin(), ids.end(), std::greater<>());
     for (auto id : ids) {
+        if (at_most && id > *at_most) continue;
         std::string why;
         switch (read(id, result.snapshot, why)) {
         case read_status::ok: return result;
@@ -100,6 +101,27 @@ load_result<State> snapshot_store<State, Codec, File>::load_latest() {
         }
     }
     return result;
+}
+
+template <class State, state_codec<State> Codec, file_policy File>
+std::filesystem::path snapshot_store<State, Codec, File>::set_aside(std::uint64_t id, std::string_view tag) {
+    const auto from = path_of(id);
+    auto to = from;
+    for (int n = 0;; ++n) {
+        to = from;
+        to += "." + std::string(tag) + (n ? "." + std::to_string(n) : std::string());
+        int fd = -1;
+        const auto ec = file_.open(to, O_RDONLY, 0, fd);
+        if (!ec) {
+            file_.close(fd);
+            continue; // taken: an earlier set-aside keeps its bytes
+        }
+        if (ec != std::errc::no_such_file_or_directory) throw error(ec, "open " + to.string());
+        break;
+    }
+    if (auto ec = file_.rename(from, to)) throw error(ec, "rename " + from.string() + " to " + to.string());
+    if (auto ec = file_.fsync_dir(dir_)) throw error(ec, "fsync directory " + dir_.string());
+    return to;
 }
 
 template <class State, state_codec<State> Codec, file_policy File>
