@@ -360,13 +360,16 @@ BOOST_AUTO_TEST_CASE(YamlKeepsStructureAndStringsOfEveryState) {
             BOOST_TEST(yaml.at("goal") == std::vector<std::string>{s.core.goal}, boost::test_tools::per_element());
             if (s.core.notes) BOOST_TEST(yaml.at("notes") == std::vector<std::string>{*s.core.notes}, boost::test_tools::per_element());
             BOOST_TEST(yaml.at("lanes.name") == lanes_of(s), boost::test_tools::per_element());
-            // Cards in export order: lane by lane, by order.
+            // Cards in export order: lane by lane, by order, ties in the
+            // order the log last (re)created them (the index's order).
             std::vector<std::string> titles, bodies;
             for (const auto& lane : lanes_of(s)) {
                 std::vector<const spec::card*> in_lane;
                 for (const auto& [id, c] : s.cards)
                     if (c.lane == lane) in_lane.push_back(&c);
-                std::stable_sort(in_lane.begin(), in_lane.end(), [](auto* a, auto* b) { return a->order < b->order; });
+                std::sort(in_lane.begin(), in_lane.end(), [&s](auto* a, auto* b) {
+                    return a->order != b->order ? a->order < b->order : spec::created_before(s, *a, *b);
+                });
                 for (const auto* c : in_lane) {
                     titles.push_back(c->title);
                     if (c->body) bodies.push_back(*c->body);

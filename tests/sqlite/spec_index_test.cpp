@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -311,6 +312,122 @@ BOOST_AUTO_TEST_CASE(CardsOfEqualOrderListInCreationOrderAsGoDoes) {
     BOOST_TEST(ids() == created, boost::test_tools::per_element());
     evlog::rebuild_index(idx, evlog::testing::index_kit::source_of(events), 2);
     BOOST_TEST(ids() == created, boost::test_tools::per_element());
+}
+
+namespace {
+
+/// The card ids in spec.yaml, in the order the export lists them.
+std::vector<std::string> yaml_card_ids(const std::string& yaml) {
+    std::vector<std::string> out;
+    const std::string key = "- card_id: \"";
+    for (auto at = yaml.find(key); at != std::string::npos; at = yaml.find(key, at + 1))
+        out.push_back(yaml.substr(at + key.size(), 26));
+    return out;
+}
+
+/// The card titles in spec.md, in the order the export lists them.
+std::vector<std::string> markdown_titles(const std::string& md) {
+    std::vector<std::string> out;
+    for (auto at = md.find("\n### "); at != std::string::npos; at = md.find("\n### ", at + 1))
+        out.push_back(md.substr(at + 5, md.find(" (", at) - at - 5));
+    return out;
+}
+
+/// list_cards' rows lane by lane, in the state's lane order: what each
+/// export lists, lane after lane, if it lists the cards in index order.
+boost::json::array index_rows_by_lane(const boost::json::array& rows, const std::vector<std::string>& lanes) {
+    boost::json::array out;
+    for (const auto& lane : lanes)
+        for (const auto& row : rows)
+            if (row.at("lane") == lane.c_str()) out.push_back(row);
+    return out;
+}
+
+} // namespace
+
+// The exports list the cards of a lane in index order: by order, cards of
+// equal order in the order the log last (re)created them, as list_cards
+// (the rowid) does. Checked for cards of equal order created in the
+// reverse of their card_id order, a card moved into a lane beside cards of
+// its order (it keeps its place), a deleted card an undo brings back (it
+// goes last), with and without a snapshot in the middle of the log.
+BOOST_AUTO_TEST_CASE(ExportListsCardsOfEqualOrderInIndexOrder) {
+    std::vector<spec_event> events;
+    const auto event = [&](auto payload) {
+        spec_event e;
+        e.id = events.size() + 1;
+        e.stream = scratch_id;
+        e.time = evlog::timestamp::from_unix_nanos(1'772'000'000'000'000'000 + static_cast<std::int64_t>(e.id) * 1'000'000'000);
+        e.payload = std::move(payload);
+        events.push_back(std::move(e));
+    };
+    const auto id_of = [](unsigned n) {
+        char id[32];
+        std::snprintf(id, sizeof id, "01KJP0000%017u", n);
+        return *evlog::ulid::parse(id);
+    };
+    std::map<std::uint64_t, spec::card> cards;
+    const auto create = [&](unsigned n, const char* lane, double order) {
+        spec::card c;
+        c.card_id = id_of(n);
+        c.card_type = "task";
+        c.title = "card " + std::to_string(n);
+        c.lane = lane;
+        c.order = order;
+        c.created_at = c.updated_at = evlog::timestamp::from_unix_nanos(
+            1'772'000'000'000'000'000 + static_cast<std::int64_t>(events.size() + 1) * 1'000'000'000);
+        c.created_by = c.updated_by = "agent";
+        cards[n] = c;
+        event(spec::card_created{c});
+    };
+    event(spec::spec_created{"Ties", "one", "goal"});
+    create(9, "Plan", 1); // equal orders, created against card_id order
+    create(8, "Plan", 1);
+    create(7, "Plan", 1);
+    create(6, "Ideas", 0);
+    create(5, "Plan", 0.5);
+    event(spec::card_moved{id_of(6), "Plan", 1, std::nullopt}); // into Plan at order 1: after 7
+    event(spec::card_deleted{id_of(8), std::nullopt});
+    const std::uint64_t deleted_by = events.back().id;
+    event(spec::undo_applied{deleted_by, {spec::inverse_event{spec::card_created{cards[8]}}}}); // 8 back, last
+    create(4, "Plan", 1);
+
+    const std::vector<std::string> want_titles = {"card 5", "card 9", "card 7", "card 6", "card 8", "card 4"};
+    // No snapshot; a snapshot after the move (its cards have no ranks).
+    for (const std::size_t snapshot_after : {events.size(), std::size_t{7}}) {
+        BOOST_TEST_CONTEXT("snapshot after " << snapshot_after) {
+            spectest::spec_home home;
+            const auto p = spectest::build_spec_store<index_config>(home.manager(), events, snapshot_after);
+            const auto r = evlog::recover<index_config>(p.dir);
+            const auto rows = read_index(p, scratch_id).cards.as_array();
+            std::vector<std::string> index_titles, index_ids;
+            for (const auto& row : index_rows_by_lane(rows, r.state.lanes)) {
+                index_titles.emplace_back(row.at("title").as_string());
+                index_ids.emplace_back(row.at("card_id").as_string());
+            }
+            BOOST_TEST(index_titles == want_titles, boost::test_tools::per_element());
+            BOOST_TEST(markdown_titles(spec::render_markdown(r.state)) == index_titles, boost::test_tools::per_element());
+            BOOST_TEST(yaml_card_ids(spec::render_yaml(r.state)) == index_ids, boost::test_tools::per_element());
+        }
+    }
+}
+
+// Go's own index listing (the fixtures' expected_cards.json) is the order
+// the exports list each lane's cards in: the barnstormer fixture has eleven
+// cards at order 0 in Ideas and twelve in Plan, created against card_id order.
+BOOST_AUTO_TEST_CASE(ExportListsFixtureCardsInGoIndexOrder) {
+    for (const auto& f : spectest::clean_specs()) {
+        BOOST_TEST_CONTEXT(f.name) {
+            spectest::spec_home home;
+            const auto p = home.add_spec_dir(f.dir());
+            const auto r = evlog::recover<index_config>(p.dir);
+            const auto go = spectest::load_json(f.expected / "expected_cards.json").as_array();
+            std::vector<std::string> want;
+            for (const auto& row : index_rows_by_lane(go, r.state.lanes)) want.emplace_back(row.at("card_id").as_string());
+            BOOST_TEST_REQUIRE(want.size() == go.size());
+            BOOST_TEST(yaml_card_ids(spec::render_yaml(r.state)) == want, boost::test_tools::per_element());
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(UndoAppliedRestoresDeletedCardRow) {

@@ -37,12 +37,16 @@ constexpr bool has(export_format set, export_format f) {
 
 namespace detail {
 
-/// The lane's cards by order, ties by id (the index's order).
+/// The lane's cards in index order (list_cards): by order, cards of equal
+/// order in the order the log last (re)created them (created_before).
 inline std::vector<const card*> lane_cards(const spec_state& s, std::string_view lane) {
     std::vector<const card*> out;
     for (const auto& [id, c] : s.cards)
         if (c.lane == lane) out.push_back(&c);
-    std::stable_sort(out.begin(), out.end(), [](const card* a, const card* b) { return a->order < b->order; });
+    std::stable_sort(out.begin(), out.end(), [&s](const card* a, const card* b) {
+        if (a->order != b->order) return a->order < b->order;
+        return created_before(s, *a, *b);
+    });
     return out;
 }
 

@@ -28,6 +28,7 @@ public:
     /// The card goes in as written, its own timestamps and authors included.
     std::optional<inverse_event> operator()(const card_created& p) {
         s_.cards.insert_or_assign(p.card.card_id, p.card);
+        s_.card_ranks.created(p.card.card_id);
         return inverse_event{card_deleted{p.card.card_id, std::nullopt}};
     }
 
@@ -71,6 +72,7 @@ public:
         if (it == s_.cards.end()) return std::nullopt;
         inverse_event inv{card_created{std::move(it->second)}};
         s_.cards.erase(it);
+        s_.card_ranks.deleted(p.card_id);
         return inv;
     }
 
