@@ -398,6 +398,26 @@ BOOST_AUTO_TEST_CASE(FailingFdatasyncThrowsAndLeavesTargetUntouched) {
     BOOST_TEST(f.count(file_op::close) == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(SecondCommitAfterAFailedFdatasyncIsRefused) {
+    // After a failed fdatasync the kernel may have dropped the temp file's
+    // pages and marked them clean: a second fdatasync would succeed and the
+    // rename would put bytes that never reached the disk over the target.
+    evtest::temp_dir dir;
+    const auto target = dir / "t", temp = dir / "t.tmp";
+    evtest::write_file(target, "old");
+    evlog::fault_file f;
+    f.fail_nth(file_op::fdatasync, 1, EIO);
+    evlog::atomic_file<evlog::fault_file> af(f, target, temp);
+    af.write("new");
+    BOOST_CHECK_THROW(af.commit(), evlog::error);
+    BOOST_TEST(!fs::exists(temp)); // removed at once, not only by the destructor
+    BOOST_CHECK_EXCEPTION(af.commit(), evlog::error,
+                          [](const evlog::error& e) { return e.code() == evlog::errc::bad_argument; });
+    BOOST_TEST(evtest::read_file(target) == "old");
+    BOOST_TEST(f.count(file_op::fdatasync) == 1u);
+    BOOST_TEST(f.count(file_op::rename) == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(FailingRenameThrowsAndLeavesTargetUntouched) {
     evtest::temp_dir dir;
     const auto target = dir / "t", temp = dir / "t.tmp";

@@ -19,7 +19,8 @@ namespace evlog {
 
 /// A file that becomes `target` only on commit(). Until then the bytes sit
 /// in `temp`; destroying an uncommitted writer removes the temp file.
-/// Throws evlog::error naming the path on every failure.
+/// commit() may be called once. Throws evlog::error naming the path on
+/// every failure.
 template <class File = posix_file>
 class atomic_file {
 public:
@@ -42,8 +43,21 @@ public:
     }
 
     /// fdatasync, close, rename over the target, fsync the directory.
+    /// One attempt only: after a failed fdatasync the kernel may have
+    /// dropped the temp file's pages and marked them clean, so a second
+    /// fdatasync could succeed and rename bytes that never reached the disk
+    /// over a good target. So the first call spends the writer, failed or
+    /// not (a failed fdatasync removes the temp file at once), and any later
+    /// commit() throws errc::bad_argument.
     void commit() {
-        if (auto ec = file_.fdatasync(fd_)) throw error(ec, "fdatasync " + temp_.string());
+        if (spent_) throw error(make_error_code(errc::bad_argument), "commit " + temp_.string() + " again");
+        spent_ = true;
+        if (auto ec = file_.fdatasync(fd_)) {
+            file_.close(fd_);
+            fd_ = -1;
+            file_.unlink(temp_);
+            throw error(ec, "fdatasync " + temp_.string());
+        }
         int fd = fd_;
         fd_ = -1;
         if (auto ec = file_.close(fd)) throw error(ec, "close " + temp_.string());
@@ -57,7 +71,8 @@ private:
     File& file_;
     std::filesystem::path target_, temp_;
     int fd_ = -1;
-    bool committed_ = false;
+    bool spent_ = false;     ///< commit() was called, whatever became of it
+    bool committed_ = false; ///< the rename took place
 };
 
 } // namespace evlog
