@@ -599,6 +599,22 @@ BOOST_AUTO_TEST_CASE(AppendsToExistingFileWithoutDirectoryFsync) {
     BOOST_TEST(t[w].offset == 4u); // appended at the end
 }
 
+BOOST_AUTO_TEST_CASE(FailedAppendIsCutBackToTheSizeBeforeIt) {
+    // A write that ran out of space half way must not leave its prefix for
+    // the next append to glue onto.
+    evtest::temp_dir dir;
+    const auto p = dir / "journal";
+    evtest::write_file(p, "one\n");
+    evlog::fault_file f;
+    f.short_write_nth(file_op::write, 1, 3);
+    f.fail_nth(file_op::write, 2, ENOSPC);
+    BOOST_CHECK_EXCEPTION(evlog::append_durably(f, p, "a record\n"), evlog::error,
+                          [](const evlog::error& e) { return e.code() == sys(ENOSPC); });
+    BOOST_TEST(evtest::read_file(p) == "one\n");
+    evlog::append_durably(f, p, "two\n");
+    BOOST_TEST(evtest::read_file(p) == "one\ntwo\n");
+}
+
 BOOST_AUTO_TEST_CASE(FailedFdatasyncThrowsAndClosesTheFile) {
     evtest::temp_dir dir;
     const auto p = dir / "journal";

@@ -28,19 +28,37 @@ std::error_code write_all(File& file, int fd, std::string_view data) {
 }
 
 /// Appends `data` to `path` durably: created if missing (then the directory
-/// is fsynced too), one write, fdatasync.
+/// is fsynced too), one write (looped over short writes), fdatasync.
+///
+/// When any step after the open fails, the file is cut back to its size
+/// before the call (ftruncate + fdatasync) and evlog::error is thrown: the
+/// part of `data` that did reach the file (a write that ran out of space
+/// half way) would otherwise stay as a torn record that the next append
+/// glues onto. If the cut fails too, the error is thrown all the same.
 template <class File>
 void append_durably(File& file, const std::filesystem::path& path, std::string_view data) {
     int fd = -1;
     std::error_code exists_ec; // a path that cannot be stat'ed fails at open, naming it
     bool existed = std::filesystem::exists(path, exists_ec);
     if (auto ec = file.open(path, O_WRONLY | O_APPEND | O_CREAT, 0644, fd)) throw error(ec, "open " + path.string());
-    auto ec = write_all(file, fd, data);
-    if (!ec) ec = file.fdatasync(fd);
-    file.close(fd);
-    if (ec) throw error(ec, "append " + path.string());
+    std::uint64_t before = 0;
+    if (auto ec = file.file_size(fd, before)) {
+        file.close(fd);
+        throw error(ec, "stat " + path.string());
+    }
+    // Cuts off what this call wrote, then throws. Best effort: the error
+    // already says the append failed, so a failed cut does not change it.
+    auto fail = [&](std::error_code ec, const std::string& what) {
+        if (!file.ftruncate(fd, before)) file.fdatasync(fd);
+        file.close(fd);
+        throw error(ec, what);
+    };
+    if (auto ec = write_all(file, fd, data)) fail(ec, "append " + path.string());
+    if (auto ec = file.fdatasync(fd)) fail(ec, "fdatasync " + path.string());
+    const auto dir = path.parent_path();
     if (!existed)
-        if (auto dec = file.fsync_dir(path.parent_path())) throw error(dec, "fsync directory " + path.parent_path().string());
+        if (auto ec = file.fsync_dir(dir)) fail(ec, "fsync directory " + dir.string());
+    file.close(fd);
 }
 
 /// Takes the exclusive lock on an open file, or throws errc::log_locked
