@@ -582,7 +582,9 @@ BOOST_AUTO_TEST_CASE(CreatesMissingFileAndFsyncsItsDirectory) {
     BOOST_TEST(f.count(file_op::close) == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(AppendsToExistingFileWithoutDirectoryFsync) {
+BOOST_AUTO_TEST_CASE(AppendsToExistingFileAtItsEndAndFsyncsTheDirectoryEveryTime) {
+    // Not only when the call creates the file: one that created it may have
+    // failed at the directory fsync, and the file's existence does not say so.
     evtest::temp_dir dir;
     const auto p = dir / "journal";
     evlog::fault_file f;
@@ -592,16 +594,20 @@ BOOST_AUTO_TEST_CASE(AppendsToExistingFileWithoutDirectoryFsync) {
     evlog::append_durably(f, p, "three\n");
     BOOST_TEST(evtest::read_file(p) == "one\ntwo\nthree\n");
     auto t = f.trace();
-    BOOST_TEST(find_op(t, file_op::fsync_dir) == std::string::npos);
     BOOST_TEST(f.count(file_op::fdatasync) == 3u);
+    BOOST_TEST(f.count(file_op::fsync_dir) == 3u);
     auto w = find_op(t, file_op::write);
     BOOST_TEST_REQUIRE(w != std::string::npos);
     BOOST_TEST(t[w].offset == 4u); // appended at the end
+    auto d = find_op(t, file_op::fsync_dir, w);
+    BOOST_TEST_REQUIRE(d != std::string::npos);
+    BOOST_TEST(t[d].path == dir.path());
 }
 
 BOOST_AUTO_TEST_CASE(FailedAppendIsCutBackToTheSizeBeforeIt) {
     // A write that ran out of space half way must not leave its prefix for
-    // the next append to glue onto.
+    // the next append to glue onto, nor one that failed at a sync a whole
+    // record for the retry to repeat.
     evtest::temp_dir dir;
     const auto p = dir / "journal";
     evtest::write_file(p, "one\n");
@@ -610,6 +616,9 @@ BOOST_AUTO_TEST_CASE(FailedAppendIsCutBackToTheSizeBeforeIt) {
     f.fail_nth(file_op::write, 2, ENOSPC);
     BOOST_CHECK_EXCEPTION(evlog::append_durably(f, p, "a record\n"), evlog::error,
                           [](const evlog::error& e) { return e.code() == sys(ENOSPC); });
+    BOOST_TEST(evtest::read_file(p) == "one\n");
+    f.fail_next(file_op::fsync_dir, EIO);
+    BOOST_CHECK_THROW(evlog::append_durably(f, p, "two\n"), evlog::error);
     BOOST_TEST(evtest::read_file(p) == "one\n");
     evlog::append_durably(f, p, "two\n");
     BOOST_TEST(evtest::read_file(p) == "one\ntwo\n");

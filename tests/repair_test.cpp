@@ -996,6 +996,32 @@ BOOST_AUTO_TEST_CASE(TruncateTailLeavesTheLogUntouchedWhenTheQuarantineCannotBeW
     BOOST_TEST(evtest::read_file(p) == bytes);
 }
 
+BOOST_AUTO_TEST_CASE(QuarantineRetryAfterAFailedDirectoryFsyncStillFsyncsTheDirectoryBeforeTheCut) {
+    // The first repair creates the quarantine file and fails at the
+    // directory fsync, so the log is left alone. The retry finds the file
+    // there; were the directory not fsynced again before the cut, a power
+    // loss could drop the file's entry while the cut survives.
+    const std::string bytes = evtest::clean_log(3) + line_n(4).substr(0, 40);
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::write_file(p, bytes);
+    evlog::fault_file ff;
+    ff.fail_nth(evlog::file_op::fsync_dir, 1, EIO);
+    BOOST_CHECK_THROW((evlog::repair<event, evlog::repair_truncate_tail, evlog::fault_file>(p, {}, ff)), evlog::error);
+    BOOST_TEST(evtest::read_file(p) == bytes);
+    ff.clear_trace();
+    const auto rep = evlog::repair<event, evlog::repair_truncate_tail, evlog::fault_file>(p, {}, ff);
+    BOOST_TEST(rep.bytes_truncated == 40u);
+    bool dir_synced_before_cut = false, cut = false;
+    for (const auto& c : ff.trace()) {
+        if (c.op == evlog::file_op::ftruncate) { cut = true; break; }
+        if (c.op == evlog::file_op::fsync_dir && !c.result && c.path == d.path()) dir_synced_before_cut = true;
+    }
+    BOOST_TEST(cut);
+    BOOST_TEST(dir_synced_before_cut);
+    BOOST_TEST(parse_quarantine(evtest::read_file(qpath(p))).size() == 1u); // the failed try left no record
+}
+
 BOOST_AUTO_TEST_CASE(QuarantineAppendThatRunsOutOfSpaceHalfWayLeavesNoTornRecord) {
     // A torn record's `length` would swallow the next record's header.
     const std::string tail = line_n(4).substr(0, 40);

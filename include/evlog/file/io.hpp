@@ -27,8 +27,12 @@ std::error_code write_all(File& file, int fd, std::string_view data) {
     return {};
 }
 
-/// Appends `data` to `path` durably: created if missing (then the directory
-/// is fsynced too), one write (looped over short writes), fdatasync.
+/// Appends `data` to `path` durably: created if missing, one write (looped
+/// over short writes), fdatasync, then a fsync of the directory. The
+/// directory is fsynced on every call, not only by the call that creates
+/// the file: an earlier call may have created it and failed at that fsync,
+/// and nothing on disk tells a retry so. Callers append rarely (quarantine),
+/// so the extra fsync costs nothing that matters.
 ///
 /// When any step after the open fails, the file is cut back to its size
 /// before the call (ftruncate + fdatasync) and evlog::error is thrown: the
@@ -38,8 +42,6 @@ std::error_code write_all(File& file, int fd, std::string_view data) {
 template <class File>
 void append_durably(File& file, const std::filesystem::path& path, std::string_view data) {
     int fd = -1;
-    std::error_code exists_ec; // a path that cannot be stat'ed fails at open, naming it
-    bool existed = std::filesystem::exists(path, exists_ec);
     if (auto ec = file.open(path, O_WRONLY | O_APPEND | O_CREAT, 0644, fd)) throw error(ec, "open " + path.string());
     std::uint64_t before = 0;
     if (auto ec = file.file_size(fd, before)) {
@@ -56,8 +58,7 @@ void append_durably(File& file, const std::filesystem::path& path, std::string_v
     if (auto ec = write_all(file, fd, data)) fail(ec, "append " + path.string());
     if (auto ec = file.fdatasync(fd)) fail(ec, "fdatasync " + path.string());
     const auto dir = path.parent_path();
-    if (!existed)
-        if (auto ec = file.fsync_dir(dir)) fail(ec, "fsync directory " + dir.string());
+    if (auto ec = file.fsync_dir(dir)) fail(ec, "fsync directory " + dir.string());
     file.close(fd);
 }
 
