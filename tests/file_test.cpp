@@ -649,3 +649,50 @@ BOOST_AUTO_TEST_CASE(FailedOpenThrowsNamingThePath) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(MakeDirsDurably)
+
+std::vector<fs::path> fsynced_dirs(const evlog::fault_file& f) {
+    std::vector<fs::path> out;
+    for (const auto& c : f.trace())
+        if (c.op == file_op::fsync_dir) out.push_back(c.path);
+    return out;
+}
+
+BOOST_AUTO_TEST_CASE(FsyncsTheParentOfEveryLevelItCreatesTopDown) {
+    evtest::temp_dir dir;
+    evlog::fault_file f;
+    evlog::make_dirs_durably(f, dir / "a" / "b" / "c", dir / "a" / "b" / "c");
+    BOOST_TEST(fs::is_directory(dir / "a" / "b" / "c"));
+    BOOST_TEST((fsynced_dirs(f) == std::vector<fs::path>{dir.path(), dir / "a", dir / "a" / "b"}));
+    f.clear_trace();
+    evlog::make_dirs_durably(f, dir / "a" / "b" / "c", dir / "a" / "b" / "c");
+    BOOST_TEST(fsynced_dirs(f).empty());
+    BOOST_TEST(f.count(file_op::mkdirs) == 1u); // nothing missing the second time
+}
+
+BOOST_AUTO_TEST_CASE(FsyncsTheParentOfEveryLevelBelowBaseEvenWhenItExists) {
+    // A call that created them may have failed at its fsync; the retry
+    // cannot tell, so it does them again.
+    evtest::temp_dir dir;
+    evlog::fault_file f;
+    f.fail_nth(file_op::fsync_dir, 1, EIO);
+    BOOST_CHECK_THROW(evlog::make_dirs_durably(f, dir / "a" / "b/", dir.path()), evlog::error);
+    f.clear_trace();
+    evlog::make_dirs_durably(f, dir / "a" / "b/", dir.path());
+    BOOST_TEST((fsynced_dirs(f) == std::vector<fs::path>{dir.path(), dir / "a"}));
+}
+
+BOOST_AUTO_TEST_CASE(PathThatIsAFileIsAnErrorNamingIt) {
+    evtest::temp_dir dir;
+    evtest::write_file(dir / "f", "x");
+    evlog::posix_file pf;
+    try {
+        evlog::make_dirs_durably(pf, dir / "f" / "sub", dir.path());
+        BOOST_ERROR("no exception");
+    } catch (const evlog::error& e) {
+        BOOST_TEST(e.detail().find((dir / "f").string()) != std::string::npos, e.detail());
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -285,7 +285,7 @@ BOOST_AUTO_TEST_CASE(SaveRemovesStaleTmpFiles) {
     BOOST_TEST((tmp_files(d.path()) == std::vector<std::string>{"notes.tmp", "state_x.tmp"}));
 }
 
-BOOST_AUTO_TEST_CASE(SaveTraceIsWriteFdatasyncRenameFsyncDir) {
+BOOST_AUTO_TEST_CASE(SaveTraceIsParentFsyncWriteFdatasyncRenameFsyncDir) {
     evtest::temp_dir d;
     evlog::fault_file ff;
     fault_store s(d.path(), {}, ff);
@@ -316,12 +316,14 @@ BOOST_AUTO_TEST_CASE(SaveTraceIsWriteFdatasyncRenameFsyncDir) {
             BOOST_TEST(c.path == tmp);
             BOOST_TEST(c.target == target);
         }
-        if (c.op == evlog::file_op::fsync_dir) BOOST_TEST(c.path == d.path());
+        if (c.op == evlog::file_op::fsync_dir && ops.size() > 1) BOOST_TEST(c.path == d.path());
+        if (c.op == evlog::file_op::fsync_dir && ops.size() == 1) BOOST_TEST(c.path == d.path().parent_path());
         // Nothing but the rename may touch the real file.
         BOOST_TEST(c.path != target);
     }
     using op = evlog::file_op;
-    BOOST_TEST((ops == std::vector<op>{op::write, op::fdatasync, op::rename, op::fsync_dir}));
+    // The first fsync is the parent's, which makes the directory's entry durable.
+    BOOST_TEST((ops == std::vector<op>{op::fsync_dir, op::write, op::fdatasync, op::rename, op::fsync_dir}));
     BOOST_TEST(written == evtest::read_file(target));
 }
 
@@ -337,6 +339,41 @@ BOOST_AUTO_TEST_CASE(SaveIntoMissingDirectoryMakesTheDirectoryDurable) {
     BOOST_TEST((calls[0].op == evlog::file_op::mkdirs && calls[0].path == dir));
     BOOST_TEST((calls[1].op == evlog::file_op::fsync_dir && calls[1].path == d.path()));
     BOOST_TEST((calls[2].op == evlog::file_op::fsync_dir && calls[2].path == dir));
+}
+
+BOOST_AUTO_TEST_CASE(SaveIntoMissingNestedDirectoriesFsyncsTheParentOfEachLevel) {
+    // Fsyncing only the immediate parent would leave the entries of "a" and
+    // "b" to chance: a power loss could take them, and the snapshot with
+    // them, although save returned.
+    evtest::temp_dir d;
+    evlog::fault_file ff;
+    const auto dir = d / "a" / "b" / "snapshots";
+    fault_store(dir, {}, ff).save(sample(1, 1));
+    std::set<fs::path> synced;
+    for (const auto& c : ff.trace())
+        if (c.op == evlog::file_op::fsync_dir && !c.result) synced.insert(c.path);
+    BOOST_TEST((synced == std::set<fs::path>{d.path(), d / "a", d / "a" / "b", dir}));
+}
+
+BOOST_AUTO_TEST_CASE(SaveRetryAfterAFailedParentFsyncStillFsyncsTheParent) {
+    // The failed save created the directory; the retry finds it there and
+    // must not take its entry for durable.
+    evtest::temp_dir d;
+    evlog::fault_file ff;
+    ff.fail_nth(evlog::file_op::fsync_dir, 1, EIO);
+    fault_store s(d / "snapshots", {}, ff);
+    try {
+        s.save(sample(1, 1));
+        BOOST_ERROR("save did not throw");
+    } catch (const evlog::error& e) {
+        BOOST_TEST(e.detail().find(d.path().string()) != std::string::npos, e.detail());
+    }
+    ff.clear_trace();
+    s.save(sample(1, 1));
+    std::size_t parent_synced = 0;
+    for (const auto& c : ff.trace())
+        if (c.op == evlog::file_op::fsync_dir && !c.result && c.path == d.path()) ++parent_synced;
+    BOOST_TEST(parent_synced == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(FailedFdatasyncKeepsPreviousSnapshotAndLeavesNoTmp) {
@@ -406,7 +443,7 @@ BOOST_AUTO_TEST_CASE(FailedDirectoryFsyncThrowsThoughTheNewFileIsInPlace) {
     evtest::temp_dir d;
     evlog::fault_file ff;
     fault_store s(d.path(), {}, ff);
-    ff.fail_next(evlog::file_op::fsync_dir, EIO);
+    ff.fail_nth(evlog::file_op::fsync_dir, 2, EIO); // 1: the parent's, 2: after the rename
     // The caller must learn the rename may not survive a crash.
     BOOST_CHECK_THROW(s.save(sample(8, 8)), evlog::error);
     BOOST_TEST(tmp_files(d.path()).empty());

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <vector>
 
 #include <fcntl.h>
 
@@ -60,6 +62,48 @@ void append_durably(File& file, const std::filesystem::path& path, std::string_v
     const auto dir = path.parent_path();
     if (auto ec = file.fsync_dir(dir)) fail(ec, "fsync directory " + dir.string());
     file.close(fd);
+}
+
+/// Creates `dir` and its missing parents (File::mkdirs) so that they
+/// survive a power loss: each level's entry is made durable by fsyncing its
+/// parent, top down. Which levels:
+///  - every level below `base` (an ancestor of `dir`; pass `dir` for none),
+///    whether or not it exists: an earlier call may have created it and
+///    failed at its fsync, and nothing on disk tells a retry so;
+///  - above that, the levels this call creates. A retry cannot tell these
+///    from old ones, so pick `base` as high as the caller owns; it stays
+///    below directories the process may not be able to open.
+/// Missing levels are found by stat, outside File: it changes nothing. A
+/// level that is not a directory or cannot be stat'ed is left to mkdirs to
+/// report. `dir`'s own fsync, for entries made in it, is the caller's.
+/// Throws evlog::error naming the directory.
+template <class File>
+void make_dirs_durably(File& file, const std::filesystem::path& dir, const std::filesystem::path& base) {
+    // How many levels of `dir` lie below `base`; none when base is not an ancestor.
+    std::size_t below_base = 0;
+    const auto rel = dir.lexically_normal().lexically_relative(base.lexically_normal());
+    if (!rel.empty() && *rel.begin() != "..")
+        for (const auto& part : rel)
+            if (!part.empty() && part != ".") ++below_base;
+
+    std::vector<std::filesystem::path> to_sync; // levels whose parent gets fsynced, deepest first
+    bool create = false;
+    auto p = dir.lexically_normal();
+    if (!p.has_filename() && p.has_relative_path()) p = p.parent_path(); // "a/b/" is the level "a/b"
+    for (std::size_t i = 0; p.has_relative_path(); ++i, p = p.parent_path()) {
+        std::error_code ec;
+        const auto type = std::filesystem::status(p, ec).type();
+        const bool missing = type == std::filesystem::file_type::not_found;
+        create = create || type != std::filesystem::file_type::directory; // mkdirs reports what is wrong
+        if (!missing && i >= below_base) break; // it and all above exist, and are not ours to fsync
+        to_sync.push_back(p);
+    }
+    if (create)
+        if (auto ec = file.mkdirs(dir)) throw error(ec, "create directory " + dir.string());
+    for (auto it = to_sync.rbegin(); it != to_sync.rend(); ++it) {
+        const auto parent = it->parent_path(); // "" for a relative top level: the working directory
+        if (auto ec = file.fsync_dir(parent)) throw error(ec, "fsync directory " + parent.string());
+    }
 }
 
 /// Takes the exclusive lock on an open file, or throws errc::log_locked

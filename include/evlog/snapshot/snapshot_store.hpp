@@ -60,7 +60,9 @@ public:
     std::filesystem::path path_of(std::uint64_t id) const;
 
     /// Writes `s` as `state_<s.last_event_id>.json`, replacing any file of
-    /// that id: creates the directory if missing, removes stale
+    /// that id: creates the directory and its missing parents, fsyncing the
+    /// parent of each level it creates and, on every save, the directory's
+    /// parent (a failed save may have created it), removes stale
     /// `state_<id>.tmp` files, writes `state_<id>.tmp` (O_EXCL|O_NOFOLLOW),
     /// fdatasyncs it, renames it into place and fsyncs the directory. The
     /// file is compact JSON plus a newline. When any step up to and
@@ -113,7 +115,7 @@ private:
     enum class read_status { ok, absent, corrupt };
 
     std::filesystem::path temp_path_of(std::uint64_t id) const;
-    std::vector<std::uint64_t> scan(std::string_view suffix, bool* dir_exists = nullptr);
+    std::vector<std::uint64_t> scan(std::string_view suffix);
     std::string encode(const snapshot_type& s);
     static boost::json::parse_options parse_options();
     std::optional<snapshot_type> convert(const boost::json::value& root, std::uint64_t id, std::string& why);

@@ -24,6 +24,7 @@
 #include <evlog/core/errors.hpp>
 #include <evlog/core/json.hpp>
 #include <evlog/file/atomic_file.hpp>
+#include <evlog/file/io.hpp>
 #include <evlog/snapshot/detail/direct_snapshot.hpp>
 #include <evlog/snapshot/detail/snapshot_files.hpp>
 #include <evlog/snapshot/snapshot_store.hpp>
@@ -55,9 +56,8 @@ std::filesystem::path snapshot_store<State, Codec, File>::temp_path_of(std::uint
 }
 
 template <class State, state_codec<State> Codec, file_policy File>
-std::vector<std::uint64_t> snapshot_store<State, Codec, File>::scan(std::string_view suffix, bool* dir_exists) {
+std::vector<std::uint64_t> snapshot_store<State, Codec, File>::scan(std::string_view suffix) {
     auto found = detail::scan_snapshot_dir(file_, dir_, suffix);
-    if (dir_exists) *dir_exists = found.has_value();
     return found ? std::move(*found) : std::vector<std::uint64_t>{};
 }
 
@@ -66,14 +66,12 @@ void snapshot_store<State, Codec, File>::save(const snapshot_type& s) {
     // Encode first: a codec that throws must not leave anything on disk.
     const std::string bytes = encode(s);
 
-    bool exists = false;
-    const auto stale = scan(detail::snapshot_temp_suffix, &exists);
-    if (!exists) {
-        if (auto ec = file_.mkdirs(dir_)) throw error(ec, "create directory " + dir_.string());
-        // The new directory's own entry must be durable before files in it matter.
-        const auto parent = dir_.parent_path();
-        if (auto ec = file_.fsync_dir(parent)) throw error(ec, "fsync directory " + parent.string());
-    }
+    const auto stale = scan(detail::snapshot_temp_suffix);
+    // The directory's entry must be durable before files in it matter. Its
+    // parent is fsynced on every save, not only when this save creates it:
+    // a save that created it may have failed at that fsync, and a retry
+    // cannot tell. One directory fsync is cheap next to a snapshot's.
+    make_dirs_durably(file_, dir_, dir_.parent_path());
     // Best effort: leftovers of crashed saves are invisible to readers, so a
     // failure to remove one is no reason to refuse the new snapshot.
     for (auto id : stale)
