@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <map>
+#include <optional>
+#include <set>
 
 #include <evlog/index/memory_index.hpp>
 #include <evlog/log/append_log.hpp>
@@ -566,6 +568,43 @@ BOOST_AUTO_TEST_CASE(CreateStreamLaysOutSnapshotsAndExports) {
     BOOST_TEST(p.index().filename() == "index.db");
     BOOST_TEST(home.get_stream(evtest::stream_a).has_value());
     BOOST_TEST(!home.get_stream(evtest::stream_b).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(CreateStreamRetryAfterAFailedFsyncStillFsyncsTheParents) {
+    // The failed call created the directories; the retry finds them there
+    // and must not take their entries for durable.
+    evtest::temp_dir tmp;
+    evlog::fault_file ff;
+    ff.fail_nth(evlog::file_op::fsync_dir, 1, EIO);
+    evlog::basic_storage_manager<evlog::fault_file> home(tmp.path(), "specs", ff);
+    BOOST_CHECK_THROW(home.create_stream(evtest::stream_a), evlog::error);
+    ff.clear_trace();
+    const auto p = home.create_stream(evtest::stream_a);
+    std::set<std::filesystem::path> synced;
+    for (const auto& c : ff.trace())
+        if (c.op == evlog::file_op::fsync_dir && !c.result) synced.insert(c.path);
+    BOOST_TEST((synced == std::set<std::filesystem::path>{tmp.path(), home.streams_root(), p.dir}));
+}
+
+BOOST_AUTO_TEST_CASE(BrokenStreamsFolderIsAnEvlogErrorFromEveryCall) {
+    // Not a std::filesystem::filesystem_error, which callers do not expect.
+    evtest::temp_dir tmp;
+    std::filesystem::create_directory_symlink(tmp.path() / "specs", tmp.path() / "specs"); // ELOOP
+    evlog::storage_manager home(tmp.path(), "specs");
+    auto error_of = [](auto&& f) -> std::optional<evlog::error> {
+        try {
+            f();
+        } catch (const evlog::error& e) {
+            return e;
+        }
+        return std::nullopt;
+    };
+    for (auto e : {error_of([&] { home.list_streams(); }), error_of([&] { (void)home.get_stream(evtest::stream_a); }),
+                   error_of([&] { home.create_stream(evtest::stream_a); })}) {
+        BOOST_REQUIRE(e.has_value());
+        BOOST_TEST((e->code() == std::errc::too_many_symbolic_link_levels));
+        BOOST_TEST(std::string(e->what()).find(home.streams_root().string()) != std::string::npos, e->what());
+    }
 }
 
 BOOST_AUTO_TEST_CASE(MissingStreamsFolderListsNothing) {

@@ -11,6 +11,7 @@
 
 #include <evlog/core/errors.hpp>
 #include <evlog/core/ulid.hpp>
+#include <evlog/file/io.hpp>
 #include <evlog/file/posix_file.hpp>
 
 namespace evlog {
@@ -52,24 +53,30 @@ public:
     /// is the canonical uppercase ULID.
     stream_paths paths(const ulid& id) const { return {streams_root() / id.str()}; }
 
-    /// Creates the stream's directory with snapshots/ and exports/, durably
-    /// (the parent directories are fsynced). Existing ones are fine.
+    /// Creates the stream's directory with snapshots/ and exports/, durably:
+    /// home's streams folder, the stream directory and the stream
+    /// directory's contents are fsynced on every call (and home's parent
+    /// when home is created), since a call that created them may have failed
+    /// at an fsync and a retry cannot tell. Existing ones are fine. Throws
+    /// evlog::error naming the directory.
     stream_paths create_stream(const ulid& id) {
         auto p = paths(id);
-        const bool existed = std::filesystem::is_directory(p.dir);
+        make_dirs_durably(file_, p.dir, home_);
         for (const auto& d : {p.snapshots(), p.exports()})
             if (auto ec = file_.mkdirs(d)) throw error(ec, "create directory " + d.string());
-        if (!existed) {
-            for (const auto& d : {p.dir, streams_root(), home_})
-                if (auto ec = file_.fsync_dir(d)) throw error(ec, "fsync directory " + d.string());
-        }
+        if (auto ec = file_.fsync_dir(p.dir)) throw error(ec, "fsync directory " + p.dir.string());
         return p;
     }
 
-    /// The stream's paths if its directory exists.
+    /// The stream's paths if its directory exists. A path that cannot be
+    /// stat'ed (a symlink loop, no permission) throws evlog::error naming it.
     std::optional<stream_paths> get_stream(const ulid& id) const {
         auto p = paths(id);
-        if (!std::filesystem::is_directory(p.dir)) return std::nullopt;
+        std::error_code ec;
+        const auto type = std::filesystem::status(p.dir, ec).type();
+        if (type == std::filesystem::file_type::not_found) return std::nullopt;
+        if (ec) throw error(ec, "stat " + p.dir.string());
+        if (type != std::filesystem::file_type::directory) return std::nullopt;
         return p;
     }
 
