@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <mutex>
 #include <span>
+#include <set>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -87,6 +88,27 @@ BOOST_AUTO_TEST_CASE(AppendNextAssignsConsecutiveIds) {
     BOOST_TEST(b.id == 2u);
     log.close();
     BOOST_TEST(evtest::read_file(p) == evtest::clean_log(2));
+}
+
+BOOST_AUTO_TEST_CASE(OpenRetryAfterAFailedDirectoryFsyncStillFsyncsTheEntriesItMade) {
+    // The failed open created the log; the retry finds it there and must
+    // not take its entry for durable.
+    evtest::temp_dir d;
+    const auto dir = d / "streams" / "a";
+    std::filesystem::create_directories(dir);
+    const auto p = dir / "events.jsonl";
+    evlog::fault_file ff;
+    // The second: the log's entry in its directory, after the directory's in its parent.
+    ff.fail_nth(evlog::file_op::fsync_dir, 2, EIO);
+    fault_log<evlog::fsync_always> log(ff);
+    BOOST_CHECK_THROW(log.open(p), evlog::error);
+    BOOST_TEST_REQUIRE(std::filesystem::exists(p));
+    ff.clear_trace();
+    log.open(p);
+    std::set<std::filesystem::path> synced;
+    for (const auto& c : ff.trace())
+        if (c.op == evlog::file_op::fsync_dir && !c.result) synced.insert(c.path);
+    BOOST_TEST((synced == std::set<std::filesystem::path>{d / "streams", dir}));
 }
 
 BOOST_AUTO_TEST_CASE(BatchAppendWritesEveryEventInOneWrite) {

@@ -39,11 +39,11 @@ const repair_report& EVLOG_APPEND_LOG::open(const std::filesystem::path& path, a
     }
     if (fd_ >= 0) throw error(make_error_code(errc::bad_argument), "log is already open: " + path_.string());
     const auto dir = path.parent_path();
-    if (auto ec = file_.mkdirs(dir)) throw error(ec, "create directory " + dir.string());
-    // The error_code overload: a path that cannot be stat'ed (too long, no search permission)
-    // must fail below as an evlog::error naming it, not as a std::filesystem::filesystem_error.
-    std::error_code exists_ec;
-    const bool existed = std::filesystem::exists(path, exists_ec);
+    // The directory's entry in its parent, and the log's in the directory,
+    // are fsynced on every open, not only by the open that creates them: an
+    // open that created one may have failed at that fsync, and a retry
+    // cannot tell. Two directory fsyncs are cheap next to an open's repair.
+    make_dirs_durably(file_, dir, dir.has_parent_path() ? dir.parent_path() : dir);
     int fd = -1;
     if (auto ec = file_.open(path, O_RDWR | O_CREAT | O_APPEND, 0644, fd)) throw error(ec, "open " + path.string());
     struct guard {
@@ -52,8 +52,7 @@ const repair_report& EVLOG_APPEND_LOG::open(const std::filesystem::path& path, a
         ~guard() { if (fd >= 0) f.close(fd); }
     } g{file_, fd};
     lock_exclusive(file_, fd, path);
-    if (!existed)
-        if (auto ec = file_.fsync_dir(dir)) throw error(ec, "fsync directory " + dir.string());
+    if (auto ec = file_.fsync_dir(dir)) throw error(ec, "fsync directory " + dir.string());
 
     repair_report rep = detail::repair_fd<Event, RepairPolicy, File, Codec>(file_, fd, path, {opt.max_line_bytes});
     if (rep.rewritten) {
