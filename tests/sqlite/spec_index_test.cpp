@@ -215,6 +215,22 @@ BOOST_AUTO_TEST_CASE(IndexAheadOfLogIsRebuilt) {
     BOOST_TEST(*got.last_event_id < spectest::events_of(f.log).back().id);
 }
 
+// index.db copied from another spec's directory: with last ids that agree,
+// or one behind, recovery took the other spec's rows as this one's.
+BOOST_AUTO_TEST_CASE(IndexCopiedFromAnotherSpecIsRebuiltFromThisLog) {
+    const auto specs = spectest::clean_specs();
+    BOOST_TEST_REQUIRE(specs.size() >= 2u);
+    spectest::spec_home home;
+    const auto a = home.add_spec_dir(specs[0].dir());
+    const auto b = home.add_spec_dir(specs[1].dir());
+    const auto ra = evlog::recover<index_config>(a.dir);
+    (void)evlog::recover<index_config>(b.dir);
+    fs::copy_file(b.index(), a.index(), fs::copy_options::overwrite_existing);
+    const auto r = evlog::recover<index_config>(a.dir);
+    BOOST_TEST(std::string(evlog::to_string(r.report.index)) == "rebuilt");
+    check_index_like_go(read_index(a, ra.state.core.spec_id), specs[0].expected);
+}
+
 // The daemon died after appending but before its index caught up.
 BOOST_AUTO_TEST_CASE(IndexBehindLogIsCaughtUp) {
     const auto f = plain_spec();

@@ -263,8 +263,27 @@ private:
 using spec_index = sqlite::sqlite_index<spec_projection>;
 
 namespace detail {
+/// Opens a spec's index.db and empties it when it holds rows of another
+/// spec (a file copied between directories): its last id could match this
+/// log's, and recovery would call another spec's rows up to date. Emptied,
+/// it is rebuilt from this log.
 struct open_spec_index {
-    spec_index operator()(const stream_paths& p) const { return spec_index(p.index()); }
+    spec_index operator()(const stream_paths& p) const {
+        spec_index idx(p.index());
+        auto dir = p.dir.lexically_normal();
+        if (!dir.has_filename()) dir = dir.parent_path();
+        const auto spec = ulid::parse(dir.filename().string());
+        if (spec && idx.healthy() && holds_another_spec(idx.db(), *spec)) idx.reset();
+        return idx;
+    }
+    static bool holds_another_spec(sqlite::connection& db, const ulid& spec) {
+        auto& st = db.cached("SELECT EXISTS(SELECT 1 FROM specs WHERE spec_id <> ?1) OR "
+                             "EXISTS(SELECT 1 FROM cards WHERE spec_id <> ?1)");
+        st.bind(1, spec.str());
+        const bool other = st.step() && st.column_int64(0) != 0;
+        st.reset();
+        return other;
+    }
 };
 } // namespace detail
 
