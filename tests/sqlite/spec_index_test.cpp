@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <evlog/index/rebuild.hpp>
@@ -229,6 +230,60 @@ BOOST_AUTO_TEST_CASE(IndexCopiedFromAnotherSpecIsRebuiltFromThisLog) {
     const auto r = evlog::recover<index_config>(a.dir);
     BOOST_TEST(std::string(evlog::to_string(r.report.index)) == "rebuilt");
     check_index_like_go(read_index(a, ra.state.core.spec_id), specs[0].expected);
+}
+
+/// The spec with a Go snapshot.
+spectest::fixture_spec snapshot_spec() {
+    for (const auto& f : spectest::clean_specs())
+        if (fs::exists(f.dir() / "snapshots")) return f;
+    throw std::runtime_error("no fixture spec with a snapshot");
+}
+
+/// Rows by card id: which cards, with which columns, whatever their order.
+std::map<std::string, std::string> cards_by_id(const boost::json::value& cards) {
+    std::map<std::string, std::string> out;
+    for (const auto& c : cards.as_array()) out[std::string(c.at("card_id").as_string())] = boost::json::serialize(c);
+    return out;
+}
+
+// A log that starts after a snapshot (its events before it moved away) or
+// holds none yet: the log's events alone would leave the snapshot's cards
+// out of the index, and a later catch-up never brings them in.
+BOOST_AUTO_TEST_CASE(LogStartingAfterTheSnapshotGivesTheIndexTheSnapshotsCardsToo) {
+    const auto f = snapshot_spec();
+    spectest::spec_home whole, cut, empty;
+    const auto w = whole.add_spec_dir(f.dir());
+    const auto rw = evlog::recover<index_config>(w.dir);
+    const auto want = read_index(w, rw.state.core.spec_id);
+    BOOST_TEST_REQUIRE(rw.report.snapshot_id.has_value());
+    const auto at = *rw.report.snapshot_id;
+
+    const auto c = cut.add_spec_dir(f.dir());
+    std::string after;
+    for (const auto& line : spectest::lines_of(f.log))
+        if (boost::json::parse(line).at("event_id").to_number<std::uint64_t>() > at) after += line + "\n";
+    evtest::write_file(c.log(), after);
+    const auto rc = evlog::recover<index_config>(c.dir);
+    BOOST_TEST(std::string(evlog::to_string(rc.report.index)) == "rebuilt");
+    const auto got = read_index(c, rc.state.core.spec_id);
+    BOOST_TEST((cards_by_id(got.cards) == cards_by_id(want.cards)));
+    BOOST_TEST(spectest::json_diff(got.specs, want.specs) == "");
+    BOOST_TEST(got.last_event_id == want.last_event_id);
+
+    // Nothing in the log yet: the index holds the snapshot's cards.
+    const auto e = empty.add_spec_dir(f.dir());
+    evtest::write_file(e.log(), "");
+    const auto re = evlog::recover<index_config>(e.dir);
+    spectest::spec_home upto;
+    const auto u = upto.add_spec_dir(f.dir());
+    fs::remove_all(u.snapshots());
+    evtest::write_file(u.log(), first_lines(f.log, static_cast<std::size_t>(at)));
+    const auto ru = evlog::recover<index_config>(u.dir);
+    const auto got_empty = read_index(e, re.state.core.spec_id);
+    const auto want_empty = read_index(u, ru.state.core.spec_id);
+    BOOST_TEST((cards_by_id(got_empty.cards) == cards_by_id(want_empty.cards)));
+    BOOST_TEST(got_empty.last_event_id == std::optional<std::uint64_t>(at));
+    BOOST_TEST(!got_empty.cards.as_array().empty());
 }
 
 // The daemon died after appending but before its index caught up.

@@ -33,6 +33,8 @@ namespace evlog {
 ///         static index_type open_index(const evlog::stream_paths&);
 ///         // optional: the stream a state belongs to (names_its_stream)
 ///         static std::optional<evlog::ulid> stream_of(const state_type&);
+///         // optional: write the index from a state (seeds_index)
+///         static void seed_index(index_type&, const state_type&, std::optional<std::uint64_t>);
 ///     };
 template <class C>
 concept recovery_config =
@@ -58,6 +60,14 @@ template <class C>
 concept names_its_stream = requires(const typename C::state_type& s) {
     { C::stream_of(s) } -> std::same_as<std::optional<ulid>>;
 };
+
+/// A config that can write its index from a state:
+/// `static void seed_index(index_type&, const state_type&, std::optional<std::uint64_t> last)`.
+/// Recovery does so when the log starts after the snapshot (or holds no
+/// events), where the log's events alone would leave out the snapshot's rows.
+template <class C>
+concept seeds_index = requires(typename C::index_type& i, const typename C::state_type& s,
+                               std::optional<std::uint64_t> last) { C::seed_index(i, s, last); };
 
 /// What recovery did to the index.
 enum class index_action {

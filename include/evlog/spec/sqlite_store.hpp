@@ -93,6 +93,26 @@ struct spec_projection {
 
     static void fold(rows_type& rows, const event_type& e) { std::visit(row_folder{rows, e}, e.payload); }
 
+    /// The rows that folding the events of `s` leaves, from the state
+    /// itself: for a log that starts after a snapshot, whose events alone
+    /// would leave out the snapshot's cards. Cards are inserted in the order
+    /// the fold (re)created them (created_before), as a rebuild does.
+    static rows_type rows_of(const spec_state& s) {
+        rows_type rows;
+        if (s.core.created_at != timestamp{})
+            rows.specs[s.core.spec_id.str()] = {s.core.title, s.core.one_liner, s.core.goal,
+                                                 index_time(s.core.updated_at)};
+        std::vector<const card*> order;
+        order.reserve(s.cards.size());
+        for (const auto& [id, c] : s.cards) order.push_back(&c);
+        std::sort(order.begin(), order.end(), [&s](const card* a, const card* b) { return created_before(s, *a, *b); });
+        for (const card* c : order)
+            rows.cards[c->card_id] = {s.core.spec_id.str(), c->card_type, c->title,    c->body,
+                                      c->lane,              c->order,     c->created_by, index_time(c->updated_at),
+                                      ++rows.inserts};
+        return rows;
+    }
+
     static void write(sqlite::connection& db, const rows_type& rows) {
         for (const auto& [id, r] : rows.specs)
             insert_spec(db, id, r.title, r.one_liner, r.goal, r.updated_at);
@@ -275,6 +295,10 @@ struct open_spec_index {
         const auto spec = ulid::parse(dir.filename().string());
         if (spec && idx.healthy() && holds_another_spec(idx.db(), *spec)) idx.reset();
         return idx;
+    }
+    /// What recovery calls when the log cannot give the index every row.
+    static void seed(spec_index& idx, const spec_state& s, std::optional<std::uint64_t> last) {
+        idx.replace_rows(spec_projection::rows_of(s), last);
     }
     static bool holds_another_spec(sqlite::connection& db, const ulid& spec) {
         auto& st = db.cached("SELECT EXISTS(SELECT 1 FROM specs WHERE spec_id <> ?1) OR "

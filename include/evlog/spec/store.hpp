@@ -68,6 +68,12 @@ struct basic_recovery_config {
         return s.core.spec_id.is_nil() ? std::nullopt : std::optional<ulid>(s.core.spec_id);
     }
     static index_type open_index(const stream_paths& p) { return Open{}(p); }
+    /// Writes the index from a state, when the opener can (seeds_index).
+    static void seed_index(index_type& idx, const state_type& s, std::optional<std::uint64_t> last)
+        requires requires { Open::seed(idx, s, last); }
+    {
+        Open::seed(idx, s, last);
+    }
 };
 
 namespace detail {

@@ -176,6 +176,25 @@ public:
         return n;
     }
 
+    /// For a folding_projection: replaces every row with `rows` and the
+    /// last id with `last`, in one transaction; for rows a caller derived
+    /// some other way than from the log, e.g. from a recovered state when
+    /// the log starts after a snapshot. A corrupt file is recreated first.
+    template <class Rows>
+        requires folding_projection<Projection> && std::same_as<Rows, typename Projection::rows_type>
+    void replace_rows(const Rows& rows, std::optional<std::uint64_t> last) {
+        if (corrupt_) recreate();
+        guarded([&] {
+            transaction tx(db_);
+            Projection::clear(db_);
+            Projection::write(db_, rows);
+            write_last(last);
+            db_.reset_cached();
+            tx.commit();
+        });
+        last_ = last;
+    }
+
     /// Empties rows and last id in one transaction; on corrupt storage,
     /// deletes the database file (and its -wal, -shm) and creates it anew.
     void reset() {

@@ -36,6 +36,22 @@ std::optional<std::string> line_ending_at(File& file, int fd, std::uint64_t offs
     }
 }
 
+/// The id of the log's first event, nullopt when it has none.
+template <class Event, class Policy, class File, class Codec>
+std::optional<std::uint64_t> first_event_id(File& file, int fd, const std::filesystem::path& log,
+                                            std::size_t max_line) {
+    struct found {
+        std::uint64_t id;
+    };
+    auto stop_at_first = [](const Event& e) { throw found{e.id}; };
+    try {
+        replay_fd<Event, Policy, File, Codec>(file, fd, log, 0, 1, stop_at_first, {max_line});
+    } catch (const found& f) {
+        return f.id;
+    }
+    return std::nullopt;
+}
+
 /// Steady-clock stopwatch for the report's step times.
 class stopwatch {
 public:
@@ -111,6 +127,7 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
 
     const auto log = paths.log();
     std::optional<std::uint64_t> log_last; // last id the log holds
+    std::optional<std::uint64_t> first_seen; // first id the fold was handed
     auto is_foreign = [&](const event_type& e) { return opt.stream && e.stream != *opt.stream; };
 
     int fd = -1;
@@ -145,6 +162,7 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
         // once. A log that repair rewrote (quarantine) is folded again from
         // the snapshot, by a replay of the new file.
         auto fold = [&](const event_type& e) {
+            if (!first_seen) first_seen = e.id;
             if (snap_id && e.id <= *snap_id) return;
             if (is_foreign(e)) {
                 ++rep.foreign_events;
@@ -239,7 +257,30 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
     } else {
         rep.index_reason = "up to date";
     }
-    switch (rep.index) {
+    bool seeded = false;
+    if constexpr (seeds_index<C>) {
+        // A log that starts after the snapshot, or holds no events, cannot
+        // give the index the snapshot's rows: they come from the state.
+        if (snap_id && rep.index != index_action::none) {
+            std::optional<std::uint64_t> first;
+            if (log_has_events)
+                first = rep.seeked ? detail::first_event_id<event_type, policy, File, codec_type>(file, fd, log,
+                                                                                                 opt.max_line_bytes)
+                                   : first_seen;
+            const bool lacks_start = !log_has_events || (first && *first > 1);
+            const bool gap = rep.index == index_action::caught_up && first && *index.last_event_id() + 1 < *first;
+            if (lacks_start && (rep.index != index_action::caught_up || gap)) {
+                auto last = out.last_event_id;
+                if (log_last && (!last || *log_last > *last)) last = log_last;
+                C::seed_index(index, out.state, last);
+                if (rep.index == index_action::caught_up) rep.index = index_action::rebuilt;
+                rep.index_reason += log_has_events ? "; the log starts after the snapshot: written from the state"
+                                                   : "; written from the snapshot's state";
+                seeded = true;
+            }
+        }
+    }
+    switch (seeded ? index_action::none : rep.index) {
     case index_action::none: break;
     case index_action::rebuilt:
         if constexpr (index_without_rows<typename C::index_type>) {
