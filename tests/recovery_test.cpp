@@ -1,6 +1,7 @@
 // Recovery: snapshot + log + index composed at compile time.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <optional>
@@ -274,15 +275,22 @@ BOOST_AUTO_TEST_CASE(SnapshotAheadOfTheLogIsSetAsideSoEventsAppendedAfterAreFold
     BOOST_TEST(r2.report.set_aside_snapshots.empty());
 }
 
-BOOST_AUTO_TEST_CASE(SnapshotAheadOfTheLogFallsBackToAnOlderOneTheLogCovers) {
+// Every snapshot above the log goes: one left in place (8 here) would hide
+// the events appended next, once the log grows past it again.
+BOOST_AUTO_TEST_CASE(EverySnapshotAheadOfTheLogIsSetAsideAndAnOlderOneTheLogCoversUsed) {
     stream_fixture fx(10);
     fx.save_snapshot(5, fx.ends[4]);
+    fx.save_snapshot(8, fx.ends[7]);
     fx.save_snapshot(10, fx.ends[9]);
     evtest::write_file(fx.paths.log(), evtest::read_file(fx.paths.log()).substr(0, fx.ends[6]));
     ids_index idx;
     auto r = evlog::recover<config>(fx.paths, idx);
     BOOST_TEST(r.report.snapshot_id.value_or(0) == 5u);
-    BOOST_TEST(r.report.set_aside_snapshots.size() == 1u);
+    std::vector<std::uint64_t> aside;
+    for (const auto& s : r.report.set_aside_snapshots) aside.push_back(s.id);
+    std::sort(aside.begin(), aside.end());
+    BOOST_TEST((aside == std::vector<std::uint64_t>{8, 10}));
+    BOOST_TEST((evlog::snapshot_store<tally>(fx.paths.snapshots()).list() == std::vector<std::uint64_t>{5}));
     BOOST_TEST(r.report.events_replayed == 2u);
     BOOST_TEST((r.state == fx.fold_up_to(7)));
 }
@@ -497,6 +505,19 @@ BOOST_AUTO_TEST_CASE(LineQuarantinedOrSkippedAfterItWasIndexedLeavesNoRowBehind)
         BOOST_TEST(r.report.index == evlog::index_action::rebuilt);
         BOOST_TEST((idx.rows() == std::vector<std::uint64_t>{1, 2, 3, 4, 6, 7, 8, 9, 10}));
     }
+}
+
+// A torn last line was never a good event, so no index holds it: cutting
+// it leaves an index in step alone instead of rebuilding it.
+BOOST_AUTO_TEST_CASE(TornTailCutLeavesAnIndexInStepAlone) {
+    stream_fixture fx(10);
+    ids_index idx;
+    (void)evlog::recover<config>(fx.paths, idx);
+    evtest::write_file(fx.paths.log(), evtest::read_file(fx.paths.log()) + R"({"event_id":11,"str)");
+    auto r = evlog::recover<config>(fx.paths, idx);
+    BOOST_TEST(r.report.repair.bytes_truncated > 0u);
+    BOOST_TEST(r.report.index == evlog::index_action::none);
+    BOOST_TEST(idx.rows().size() == 10u);
 }
 
 BOOST_AUTO_TEST_CASE(MidFileCorruptionStopsRecoveryNamingTheLine) {

@@ -163,7 +163,8 @@ int cmd_export(const args& a) {
 int cmd_cards(const args& a) {
     evlog::ulid id;
     evlog::stream_paths paths{spec_dir_arg(a, &id)};
-    spec::spec_index index(paths.index());
+    // The config's opener, which empties an index.db holding another spec's rows.
+    auto index = config<evlog::repair_truncate_tail>::open_index(paths);
     evlog::recover<config<evlog::repair_truncate_tail>>(paths, index);
     std::printf("%s\n", boost::json::serialize(spec::list_cards(index.db(), id)).c_str());
     return ok;
@@ -182,7 +183,7 @@ int cmd_specs(const args& a) {
     for (const auto& id : ids) {
         auto paths = home.paths(id);
         try {
-            spec::spec_index index(paths.index());
+            auto index = config<evlog::repair_truncate_tail>::open_index(paths);
             evlog::recover<config<evlog::repair_truncate_tail>>(paths, index);
             for (auto& row : spec::list_specs(index.db())) rows.push_back(std::move(row));
         } catch (const evlog::error& e) {

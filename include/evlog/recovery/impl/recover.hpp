@@ -36,22 +36,6 @@ std::optional<std::string> line_ending_at(File& file, int fd, std::uint64_t offs
     }
 }
 
-/// The id of the log's first event, nullopt when it has none.
-template <class Event, class Policy, class File, class Codec>
-std::optional<std::uint64_t> first_event_id(File& file, int fd, const std::filesystem::path& log,
-                                            std::size_t max_line) {
-    struct found {
-        std::uint64_t id;
-    };
-    auto stop_at_first = [](const Event& e) { throw found{e.id}; };
-    try {
-        replay_fd<Event, Policy, File, Codec>(file, fd, log, 0, 1, stop_at_first, {max_line});
-    } catch (const found& f) {
-        return f.id;
-    }
-    return std::nullopt;
-}
-
 /// Steady-clock stopwatch for the report's step times.
 class stopwatch {
 public:
@@ -193,10 +177,14 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
             // decides. The writer will hand out those ids again, and a
             // snapshot left in place would hide the new events behind its
             // own, so it is renamed out of the way, its bytes kept.
-            const auto ahead = *snap_id;
-            const auto to = store.set_aside(ahead, "ahead-of-log");
-            rep.set_aside_snapshots.push_back({to, ahead, make_error_code(errc::snapshot_ahead_of_log),
-                                               "the log ends at event " + std::to_string(*log_last)});
+            // Every snapshot above the log goes, not only the one loaded: an
+            // older one still above it would hide the next appends the same way.
+            for (const auto id : store.list()) {
+                if (id <= *log_last) continue;
+                const auto to = store.set_aside(id, "ahead-of-log");
+                rep.set_aside_snapshots.push_back({to, id, make_error_code(errc::snapshot_ahead_of_log),
+                                                   "the log ends at event " + std::to_string(*log_last)});
+            }
             load_base(*log_last, true);
             rep.seeked = false;
             rep.replay_start = 0;
@@ -233,10 +221,14 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
     if (!index.healthy()) {
         rep.index_reason = "corrupt (integrity check failed)";
         rep.index = index_action::rebuilt;
-    } else if (log_has_events && (!rep.repair.quarantined.empty() || !rep.repair.skipped.empty())) {
-        // A line that went bad after it was indexed still has its rows,
-        // and the last ids agree: nothing else would show it.
-        rep.index_reason = "repair quarantined or skipped lines the index may hold";
+    } else if (log_has_events && (rep.repair.rewritten || !rep.repair.skipped.empty())) {
+        // A line in the middle of the log that went bad after it was indexed
+        // still has its rows, and the last ids still agree: nothing else
+        // would show it. (A cut tail needs no rebuild: its ids were the
+        // highest, so an index that held them is ahead of the log.) Skipped
+        // lines stay in the log, so under repair_skip this happens at every
+        // recovery: nothing tells whether the index saw them while good.
+        rep.index_reason = "repair moved or skipped lines in the middle of the log, whose rows the index may hold";
         rep.index = index_action::rebuilt;
     } else if (!log_has_events) {
         if (index.last_event_id() != snap_id) {
@@ -262,12 +254,12 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
         // A log that starts after the snapshot, or holds no events, cannot
         // give the index the snapshot's rows: they come from the state.
         if (snap_id && rep.index != index_action::none) {
-            std::optional<std::uint64_t> first;
-            if (log_has_events)
-                first = rep.seeked ? detail::first_event_id<event_type, policy, File, codec_type>(file, fd, log,
-                                                                                                 opt.max_line_bytes)
-                                   : first_seen;
-            const bool lacks_start = !log_has_events || (first && *first > 1);
+            // A log that holds the snapshot's own event (which a seek
+            // proves) covers it; one whose first event comes after it holds
+            // none of what the snapshot folded. Ids may have gaps, so an id
+            // above 1 proves nothing on its own.
+            const std::optional<std::uint64_t> first = log_has_events && !rep.seeked ? first_seen : std::nullopt;
+            const bool lacks_start = !log_has_events || (first && *first > *snap_id);
             const bool gap = rep.index == index_action::caught_up && first && *index.last_event_id() + 1 < *first;
             if (lacks_start && (rep.index != index_action::caught_up || gap)) {
                 auto last = out.last_event_id;
