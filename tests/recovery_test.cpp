@@ -607,6 +607,28 @@ BOOST_AUTO_TEST_CASE(CreateStreamRetryAfterAFailedFsyncStillFsyncsTheParents) {
     BOOST_TEST((synced == std::set<std::filesystem::path>{tmp.path(), home.streams_root(), p.dir}));
 }
 
+BOOST_AUTO_TEST_CASE(RecoverAllGoesThroughTheManagersFilePolicyNotTheDefaultOne) {
+    // A manager built over a File policy (a test's fault injector, a user's
+    // instrumented or remote file layer) must not see recover_all() bypass it.
+    evtest::temp_dir tmp;
+    evlog::fault_file ff;
+    evlog::basic_storage_manager<evlog::fault_file> home(tmp.path(), "specs", ff);
+    const auto p = home.create_stream(evtest::stream_a);
+    evtest::write_file(p.log(), evtest::line_of(evtest::make_note(1, "x", evtest::stream_a)));
+    ff.clear_trace();
+    auto all = evlog::recover_all<config>(home);
+    BOOST_REQUIRE(all.size() == 1u);
+    BOOST_REQUIRE(all[0].ok());
+    const auto trace = ff.trace();
+    BOOST_TEST(std::any_of(trace.begin(), trace.end(), [&](const auto& c) { return c.path == p.log(); }));
+
+    ff.fail_from(evlog::file_op::open, ff.count(evlog::file_op::open) + 1, EACCES);
+    all = evlog::recover_all<config>(home);
+    BOOST_REQUIRE(all.size() == 1u);
+    BOOST_TEST(!all[0].ok());
+    BOOST_TEST((all[0].error == std::errc::permission_denied));
+}
+
 BOOST_AUTO_TEST_CASE(BrokenStreamsFolderIsAnEvlogErrorFromEveryCall) {
     // Not a std::filesystem::filesystem_error, which callers do not expect.
     evtest::temp_dir tmp;

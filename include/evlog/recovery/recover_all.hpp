@@ -33,8 +33,9 @@ struct recover_all_options {
     std::size_t threads = 1;
 };
 
-/// Recovers every stream the manager lists, in ULID order. The result has
-/// one entry per stream, in the same order, whatever the thread count.
+/// Recovers every stream the manager lists, in ULID order, through a copy
+/// of the manager's File policy. The result has one entry per stream, in
+/// the same order, whatever the thread count.
 template <recovery_config C, class File>
 std::vector<stream_recovery<typename C::state_type>> recover_all(const basic_storage_manager<File>& home,
                                                                  recover_all_options opt = {}) {
@@ -46,7 +47,7 @@ std::vector<stream_recovery<typename C::state_type>> recover_all(const basic_sto
         try {
             auto per = opt.per_stream;
             per.stream = streams[i];
-            out[i].result = recover<C>(home.paths(streams[i]).dir, per);
+            out[i].result = recover<C, File>(home.paths(streams[i]).dir, per, home.file());
         } catch (const std::system_error& e) {
             out[i].error = e.code();
             out[i].message = e.what();

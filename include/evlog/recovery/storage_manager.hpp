@@ -41,6 +41,9 @@ public:
 
     const std::filesystem::path& home() const noexcept { return home_; }
     std::filesystem::path streams_root() const { return home_ / folder_; }
+    /// The File policy every call goes through; recover_all() hands a copy
+    /// to each stream's recovery.
+    const File& file() const noexcept { return file_; }
 
     /// Validates text from outside (a command line, a URL) as a stream
     /// name. Anything but a ULID, such as "../etc", is errc::invalid_name.
