@@ -468,6 +468,22 @@ BOOST_AUTO_TEST_CASE(SeveralBadLinesAreEachQuarantinedByteForByte) {
     BOOST_TEST(more[3].bytes == garbage);
 }
 
+BOOST_AUTO_TEST_CASE(QuarantineRewriteOfAPrivateLogLeavesItAndItsQuarantinePrivate) {
+    // A log kept 0600 holds data its owner keeps from other users; neither
+    // the rewritten log nor the quarantine holding its bad lines may open it up.
+    namespace fs = std::filesystem;
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evtest::write_file(p, line_n(1) + garbage + line_n(2));
+    fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write);
+    const auto rep = evlog::repair<event, evlog::repair_quarantine>(p);
+    BOOST_REQUIRE(rep.rewritten);
+    BOOST_TEST(evtest::read_file(p) == line_n(1) + line_n(2));
+    const auto private_bits = fs::perms::owner_read | fs::perms::owner_write;
+    BOOST_TEST((fs::status(p).permissions() == private_bits));
+    BOOST_TEST((fs::status(qpath(p)).permissions() == private_bits));
+}
+
 BOOST_AUTO_TEST_CASE(QuarantineRewriteKeepsTheLockOnTheNewFile) {
     const mid_garbage m;
     evtest::temp_dir d;

@@ -20,15 +20,16 @@ namespace evlog {
 /// A file that becomes `target` only on commit(). Until then the bytes sit
 /// in `temp`; destroying an uncommitted writer removes the temp file.
 /// commit() may be called once. Throws evlog::error naming the path on
-/// every failure.
+/// every failure. `mode` is the new file's permission (the umask still
+/// applies): a rewrite of an existing file passes the original's.
 template <class File = posix_file>
 class atomic_file {
 public:
-    atomic_file(File& file, std::filesystem::path target, std::filesystem::path temp)
+    atomic_file(File& file, std::filesystem::path target, std::filesystem::path temp, unsigned mode = 0644)
         : file_(file), target_(std::move(target)), temp_(std::move(temp)) {
         // A stale temp file is left from a crash mid-replace; it was never the real file.
         file_.unlink(temp_);
-        if (auto ec = file_.open(temp_, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644, fd_))
+        if (auto ec = file_.open(temp_, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode, fd_))
             throw error(ec, "create " + temp_.string());
     }
     atomic_file(const atomic_file&) = delete;

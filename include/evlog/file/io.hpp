@@ -41,10 +41,12 @@ std::error_code write_all(File& file, int fd, std::string_view data) {
 /// part of `data` that did reach the file (a write that ran out of space
 /// half way) would otherwise stay as a torn record that the next append
 /// glues onto. If the cut fails too, the error is thrown all the same.
+/// `mode` is the permission of a file this call creates (the umask still
+/// applies); an existing file keeps its own.
 template <class File>
-void append_durably(File& file, const std::filesystem::path& path, std::string_view data) {
+void append_durably(File& file, const std::filesystem::path& path, std::string_view data, unsigned mode = 0644) {
     int fd = -1;
-    if (auto ec = file.open(path, O_WRONLY | O_APPEND | O_CREAT, 0644, fd)) throw error(ec, "open " + path.string());
+    if (auto ec = file.open(path, O_WRONLY | O_APPEND | O_CREAT, mode, fd)) throw error(ec, "open " + path.string());
     std::uint64_t before = 0;
     if (auto ec = file.file_size(fd, before)) {
         file.close(fd);
@@ -62,6 +64,16 @@ void append_durably(File& file, const std::filesystem::path& path, std::string_v
     const auto dir = path.parent_path();
     if (auto ec = file.fsync_dir(dir)) fail(ec, "fsync directory " + dir.string());
     file.close(fd);
+}
+
+/// The permission bits of `path`, for a file that takes over its bytes
+/// (a rewrite, a quarantine) so that they are never readable by more
+/// users than the original's were. 0600 when `path` cannot be stat'ed.
+inline unsigned permissions_of(const std::filesystem::path& path) {
+    std::error_code ec;
+    const auto st = std::filesystem::status(path, ec);
+    if (ec) return 0600;
+    return static_cast<unsigned>(st.permissions() & std::filesystem::perms::mask) & 0777u;
 }
 
 /// Creates `dir` and its missing parents (File::mkdirs) so that they

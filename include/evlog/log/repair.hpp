@@ -62,7 +62,8 @@ inline std::string reason_name(std::error_code ec) {
     return "errno_" + std::to_string(ec.value());
 }
 
-/// Copies the bad lines, byte for byte, to the quarantine file.
+/// Copies the bad lines, byte for byte, to the quarantine file, which a
+/// first quarantine creates with the log's permission bits.
 template <class File>
 void quarantine_lines(File& file, int fd, const std::filesystem::path& log, const std::vector<bad_line>& lines) {
     std::string out;
@@ -82,7 +83,7 @@ void quarantine_lines(File& file, int fd, const std::filesystem::path& log, cons
         out.resize(at + total);
         out += '\n';
     }
-    append_durably(file, quarantine_path(log), out);
+    append_durably(file, quarantine_path(log), out, permissions_of(log));
 }
 
 /// Where a repair scan starts: the whole file, or only what follows a
@@ -169,7 +170,8 @@ repair_report repair_fd(File& file, int fd, const std::filesystem::path& path, c
             rep.quarantine_file = quarantine_path(path);
             auto temp = path;
             temp += std::string(format::rewrite_suffix);
-            atomic_file<File> out(file, path, temp);
+            // The rewrite keeps the log's permission bits: a log kept 0600 stays private.
+            atomic_file<File> out(file, path, temp, permissions_of(path));
             std::uint64_t pos = 0;
             std::string chunk;
             auto copy = [&](std::uint64_t from, std::uint64_t to) {
