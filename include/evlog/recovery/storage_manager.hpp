@@ -23,6 +23,13 @@ struct stream_paths {
     std::filesystem::path index() const { return dir / "index.db"; }
     std::filesystem::path snapshots() const { return dir / "snapshots"; }
     std::filesystem::path exports() const { return dir / "exports"; }
+    /// The stream the directory's name gives, when it is a ULID
+    /// ("specs/01J…/" too: the trailing slash is dropped first).
+    std::optional<ulid> named_stream() const {
+        auto d = dir.lexically_normal();
+        if (!d.has_filename()) d = d.parent_path();
+        return ulid::parse(d.filename().string());
+    }
 };
 
 /// Lays out streams as `home/<streams_folder>/{ULID}/`. Stream names can

@@ -290,9 +290,7 @@ namespace detail {
 struct open_spec_index {
     spec_index operator()(const stream_paths& p) const {
         spec_index idx(p.index());
-        auto dir = p.dir.lexically_normal();
-        if (!dir.has_filename()) dir = dir.parent_path();
-        const auto spec = ulid::parse(dir.filename().string());
+        const auto spec = p.named_stream();
         if (spec && idx.healthy() && holds_another_spec(idx.db(), *spec)) idx.reset();
         return idx;
     }

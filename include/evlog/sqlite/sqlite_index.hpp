@@ -163,16 +163,7 @@ public:
             ++n;
         };
         source(sink);
-        if (corrupt_) recreate();
-        guarded([&] {
-            transaction tx(db_);
-            Projection::clear(db_);
-            Projection::write(db_, static_cast<const typename Projection::rows_type&>(rows));
-            write_last(last);
-            db_.reset_cached();
-            tx.commit();
-        });
-        last_ = last;
+        replace_rows(rows, last);
         return n;
     }
 

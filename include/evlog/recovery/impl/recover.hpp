@@ -62,12 +62,7 @@ recovery_result<typename C::state_type> recover(const stream_paths& paths, typen
     recovery_result<typename C::state_type> out;
     auto& rep = out.report;
     detail::stopwatch clock;
-    if (!opt.stream) {
-        // "specs/01J…/" names its stream too: drop the trailing slash first.
-        auto dir = paths.dir.lexically_normal();
-        if (!dir.has_filename()) dir = dir.parent_path();
-        opt.stream = ulid::parse(dir.filename().string());
-    }
+    if (!opt.stream) opt.stream = paths.named_stream();
 
     // 1. The newest snapshot that loads and is of this stream. A refold
     // loads again at most the id it needs, without reporting twice.
