@@ -21,7 +21,10 @@
 #include <thread>
 #include <vector>
 
+#include <time.h>
+
 #include <evlog/file/fault_file.hpp>
+#include <evlog/log/detail/wake_word.hpp>
 
 #include "support/log_test_util.hpp"
 #include "support/test_events.hpp"
@@ -151,6 +154,14 @@ BOOST_AUTO_TEST_CASE(GroupCommitLogKeepsEveryConcurrentAppendExactlyOnce) {
     evtest::temp_dir d;
     const auto p = d / "events.jsonl";
     evlog::group_commit_log<event> log;
+    log.open(p);
+    hammer(log, p, 8, 10'000);
+}
+
+BOOST_AUTO_TEST_CASE(SleepingGroupCommitLogKeepsEveryConcurrentAppendExactlyOnce) {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::basic_append_log<event, evlog::fsync_group_sleeping> log;
     log.open(p);
     hammer(log, p, 8, 10'000);
 }
@@ -358,6 +369,109 @@ BOOST_AUTO_TEST_CASE(GroupAppenderTriesABusyMutexBeforeSleepingOnIt) {
     BOOST_TEST(busy_try_locks.load() == 0, "the append did not try the mutex again");
     BOOST_TEST(sleeping_locks.load() == 0, "the append slept on a mutex that was busy only briefly");
     log.close();
+}
+
+BOOST_AUTO_TEST_CASE(YieldBudgetIsNoneBeforeTheFirstBatchAndAfterASlowOne) {
+    using namespace std::chrono_literals;
+    BOOST_TEST(evlog::detail::yield_budget(0ns, 1ms).count() == 0);    // no batch yet: nothing to go by
+    BOOST_TEST(evlog::detail::yield_budget(2ms, 1ms).count() == 0);    // a slow device: sleep at once
+    BOOST_TEST(evlog::detail::yield_budget(300us, 0ns).count() == 0);  // fsync_group_sleeping
+    BOOST_TEST(evlog::detail::yield_budget(300us, 1ms) == std::chrono::nanoseconds(1ms));
+    BOOST_TEST(evlog::detail::yield_budget(1ms, 1ms) == std::chrono::nanoseconds(1ms));
+}
+
+BOOST_AUTO_TEST_CASE(YieldWhileGivesUpOnceItsBudgetHasPassed) {
+    evlog::detail::wake_word w;
+    const auto seen = w.load();
+    BOOST_TEST(!w.yield_while(seen, std::chrono::milliseconds(5)));
+    BOOST_TEST(!w.yield_while(seen, std::chrono::nanoseconds::zero()));
+}
+
+BOOST_AUTO_TEST_CASE(YieldWhileReturnsOnceTheWordChanges) {
+    evlog::detail::wake_word w;
+    const auto seen = w.load();
+    std::jthread bumper([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        w.bump();
+    });
+    BOOST_TEST(w.yield_while(seen, std::chrono::seconds(60)));
+    BOOST_TEST(w.load() != seen);
+}
+
+namespace {
+
+std::chrono::nanoseconds thread_cpu_time() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+/// The CPU time that an append spends waiting behind a leader held in its
+/// fdatasync for `hold`, after a first batch (one append alone) whose
+/// fdatasync took at least `first_batch`.
+template <class Policy>
+std::chrono::nanoseconds waiter_cpu_behind_held_batch(std::chrono::milliseconds first_batch,
+                                                      std::chrono::milliseconds hold) {
+    evtest::temp_dir d;
+    evtest::gated_file gf;
+    evlog::basic_append_log<event, Policy, evlog::repair_truncate_tail, std::mutex, evtest::gated_file> log(gf);
+    log.open(d / "events.jsonl");
+    gf.set_sync_delay(first_batch);
+    auto first = evtest::make_note(0, "first");
+    log.append_next(first);
+    gf.set_sync_delay(std::chrono::microseconds(0));
+    gf.arm();
+    std::jthread leader([&] {
+        auto e = evtest::make_note(0, "leader");
+        log.append_next(e);
+    });
+    BOOST_REQUIRE(gf.wait_entered());
+    std::chrono::nanoseconds cpu{};
+    std::jthread waiter([&] {
+        auto e = evtest::make_note(0, "waiter");
+        const auto c0 = thread_cpu_time();
+        log.append_next(e);
+        cpu = thread_cpu_time() - c0;
+    });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (log.last_id() != std::optional<std::uint64_t>(3) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(3)); // staged: it waits from here
+    std::this_thread::sleep_for(hold);
+    gf.release();
+    leader.join();
+    waiter.join();
+    log.close();
+    BOOST_TEST(evtest::read_all(d / "events.jsonl").size() == 3u);
+    return cpu;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(WaiterBehindAFastBatchYieldsInsteadOfSleeping) {
+    // The last batch took 20 ms, within this policy's 1 s limit: the waiter yields for the
+    // 100 ms the leader is held, on a CPU when nothing else wants it, instead of sleeping.
+    // Sleeping would cost it well under a millisecond of CPU.
+    using namespace std::chrono_literals;
+    const auto cpu = waiter_cpu_behind_held_batch<evlog::fsync_group_t<1'000'000>>(20ms, 100ms);
+    BOOST_TEST_MESSAGE("waiter CPU: " << cpu.count() / 1000 << " us");
+    BOOST_TEST(cpu >= std::chrono::nanoseconds(10ms), "the waiter slept instead of yielding");
+}
+
+BOOST_AUTO_TEST_CASE(WaiterBehindASlowBatchSleepsWithoutBurningCpu) {
+    // The last batch took 20 ms, over fsync_group's 1 ms limit: a slow device, where
+    // yielding for a whole fdatasync would only burn CPU. The waiter sleeps at once.
+    using namespace std::chrono_literals;
+    const auto cpu = waiter_cpu_behind_held_batch<evlog::fsync_group>(20ms, 100ms);
+    BOOST_TEST_MESSAGE("waiter CPU: " << cpu.count() / 1000 << " us");
+    BOOST_TEST(cpu < std::chrono::nanoseconds(10ms), "the waiter yielded behind a slow batch");
+}
+
+BOOST_AUTO_TEST_CASE(SleepingGroupPolicyWaiterNeverYields) {
+    using namespace std::chrono_literals;
+    const auto cpu = waiter_cpu_behind_held_batch<evlog::fsync_group_sleeping>(0ms, 100ms);
+    BOOST_TEST_MESSAGE("waiter CPU: " << cpu.count() / 1000 << " us");
+    BOOST_TEST(cpu < std::chrono::nanoseconds(10ms), "fsync_group_sleeping's waiter yielded");
 }
 
 BOOST_AUTO_TEST_CASE(CloseWhileAFollowerWaitsFailsItWithLogClosedOrMakesItDurable) {

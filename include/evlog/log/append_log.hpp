@@ -107,6 +107,14 @@ public:
     File& file() noexcept { return file_; }
 
 private:
+    /// A group policy of the user's own without spin_limit sleeps at once.
+    static constexpr std::chrono::nanoseconds spin_limit = [] {
+        if constexpr (requires { FsyncPolicy::spin_limit; })
+            return std::chrono::nanoseconds(FsyncPolicy::spin_limit);
+        else
+            return std::chrono::nanoseconds::zero();
+    }();
+
     template <class Span>
     std::uint64_t append_impl(Span batch, bool assign);
     template <class Span>

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <climits>
 #include <cstdint>
+#include <thread>
 
 #if defined(__linux__)
 #include <sys/syscall.h>
@@ -46,6 +48,19 @@ public:
         }
     }
 
+    /// Yields the CPU until the word differs from `seen` or `budget` has
+    /// passed. Returns whether it differs. A waiter that sees the change
+    /// here is spared the sleep and its wake-up.
+    bool yield_while(std::uint32_t seen, std::chrono::nanoseconds budget) const noexcept {
+        if (budget <= std::chrono::nanoseconds::zero()) return load() != seen;
+        const auto until = std::chrono::steady_clock::now() + budget;
+        while (load() == seen) {
+            if (std::chrono::steady_clock::now() >= until) return false;
+            std::this_thread::yield();
+        }
+        return true;
+    }
+
     void wake_all() noexcept {
 #if defined(EVLOG_DETAIL_RAW_FUTEX)
         ::syscall(SYS_futex, &word_, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
@@ -59,6 +74,16 @@ private:
                   "a futex is a plain 32-bit word");
     std::atomic<std::uint32_t> word_{0};
 };
+
+/// How long a group commit waiter yields before it sleeps: up to `limit`,
+/// and only when the last batch's write + fdatasync took at most that (a
+/// fast device). Nothing before the first batch, nor after a slow one,
+/// where yielding would only burn CPU.
+inline std::chrono::nanoseconds yield_budget(std::chrono::nanoseconds last_batch,
+                                             std::chrono::nanoseconds limit) noexcept {
+    if (last_batch <= std::chrono::nanoseconds::zero() || last_batch > limit) return {};
+    return limit;
+}
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)

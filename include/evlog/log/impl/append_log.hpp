@@ -290,8 +290,9 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
             if (poisoned_) check_writable_locked();
             if (!leading && (leader_active_ || closing_)) {
                 const std::uint32_t seen = done_word_.load();
+                const auto budget = detail::yield_budget(last_batch_, spin_limit);
                 lk.unlock();
-                done_word_.wait_while(seen);
+                if (!done_word_.yield_while(seen, budget)) done_word_.wait_while(seen);
                 if (durable_unlocked(ticket, generation)) { // the common case: no mutex on the way out
                     leaving.leave(false);
                     return *last;
