@@ -234,8 +234,10 @@ measurement threaded(std::uint64_t n, unsigned threads, double cap, PerThread&& 
     return {sw.seconds(), done.load(), bytes.load()};
 }
 
+/// `Policy`: fsync_group, or fsync_group_sleeping to show what its waiters' yielding buys.
+template <class Policy>
 measurement evlog_group(const run_context& c, std::uint64_t n, unsigned threads) {
-    evlog::group_commit_log<spec_event> log;
+    evlog::basic_append_log<spec_event, Policy> log;
     log.open(c.scratch / "events.jsonl");
     auto m = threaded(n, threads, 0, [&](unsigned, std::vector<spec_event>& evs, std::atomic<bool>&, std::uint64_t&) {
         for (auto& e : evs) log.append_next(e);
@@ -391,7 +393,10 @@ void add_append_workloads(workload_list& out, const config& cfg) {
         workload w{"append_group_commit",
                    "fsync_group, " + std::to_string(threads) + " threads, " + std::to_string(n) + " events in all",
                    cfg.reps(7, 2), {}, {}}; // 7: as append_durable
-        w.subjects.push_back({"evlog", [=](const run_context& c) { return evlog_group(c, n, threads); }});
+        w.subjects.push_back({"evlog", [=](const run_context& c) { return evlog_group<evlog::fsync_group>(c, n, threads); }});
+        w.subjects.push_back({"evlog_sleeping", [=](const run_context& c) {
+                                  return evlog_group<evlog::fsync_group_sleeping>(c, n, threads);
+                              }});
         w.subjects.push_back({"raw_limit", [=](const run_context& c) { return raw_group(c, n, 64); }});
         w.subjects.push_back({"naive", [=](const run_context& c) { return naive_group(c, n, threads, cap); }});
 #if EVLOG_HAS_SQLITE
