@@ -22,12 +22,12 @@ struct fsync_always {
 /// last batch released to join its batch (docs/policies.md).
 ///
 /// While its batch is being made durable, a waiting appender yields the
-/// CPU (sched_yield, so any other runnable thread goes first) for up to
+/// CPU (sched_yield, so other runnable threads still get it) for up to
 /// `SpinUs` microseconds, and only when the last batch's write + fdatasync
-/// took at most that; then it sleeps. On a fast device
-/// this saves each waiter a sleep and a wake-up, which on a VM cost more
-/// than the fdatasync, at the price of CPU time while appenders wait
-/// (as InnoDB's redo log waiters spin when flushes are short). With
+/// took at most that; then it sleeps. On a fast device this spares each
+/// waiter a sleep and a wake-up, which on a VM cost more than the
+/// fdatasync, at the price of CPU time while appenders wait (InnoDB's redo
+/// log waiters spin while flushes are short, for the same reason). With
 /// `SpinUs` 0, waiters sleep at once (`fsync_group_sleeping`).
 template <unsigned SpinUs = 1000>
 struct fsync_group_t {

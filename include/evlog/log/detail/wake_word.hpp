@@ -1,6 +1,6 @@
-// What group commit's waiters sleep on: a 32-bit word that changes at
-// every event they wait for (a batch made durable, a leader gone, a
-// close), and a way to take a contended mutex without sleeping at once.
+// What group commit's waiters yield on, then sleep on: a 32-bit word that
+// changes at every event they wait for (a batch made durable, a leader
+// gone, a close), and a way to take a contended mutex without sleeping at once.
 #pragma once
 
 #include <atomic>
