@@ -501,6 +501,10 @@ int main(int argc, char** argv) {
                 fs::create_directories(scratch);
                 auto r = run_in_child([&] { return sub.run(run_context{work, scratch, rep}); });
                 remove_all_quiet(scratch);
+                // Outside the timer: the writeback, journal commits and block
+                // freeing this run left behind would otherwise overlap the
+                // next subject's measurement.
+                ::sync();
                 if (!r.error.empty()) {
                     std::cerr << "[" << w->name << "] " << sub.name << " FAILED: " << r.error << "\n";
                     errors[si] = r.error;
