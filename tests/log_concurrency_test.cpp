@@ -139,11 +139,7 @@ void stage_behind_held_leader(Log& log, evtest::gated_file& gf, std::vector<std:
     BOOST_REQUIRE(gf.wait_entered());
     for (std::size_t k = 1; k < ids.size(); ++k) pool.emplace_back(run, k);
     // last_id() advances when an append is staged; wait for all of them.
-    const std::optional<std::uint64_t> all(ids.size());
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (log.last_id() != all && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    BOOST_REQUIRE(log.last_id() == all);
+    BOOST_REQUIRE(evtest::wait_for_last_id(log, ids.size()));
 }
 
 } // namespace
@@ -433,10 +429,7 @@ std::chrono::nanoseconds waiter_cpu_behind_held_batch(std::chrono::milliseconds 
         log.append_next(e);
         cpu = thread_cpu_time() - c0;
     });
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (log.last_id() != std::optional<std::uint64_t>(3) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(3)); // staged: it waits from here
+    BOOST_REQUIRE(evtest::wait_for_last_id(log, 3)); // staged: it waits from here
     std::this_thread::sleep_for(hold);
     gf.release();
     leader.join();
@@ -499,10 +492,7 @@ BOOST_AUTO_TEST_CASE(CloseWhileAFollowerWaitsFailsItWithLogClosedOrMakesItDurabl
                 auto e = evtest::make_note(0, "follower");
                 follower_err = evtest::error_from([&] { follower_id = log.append_next(e); });
             });
-            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-            while (log.last_id() != std::optional<std::uint64_t>(2) && std::chrono::steady_clock::now() < deadline)
-                std::this_thread::sleep_for(std::chrono::microseconds(200));
-            BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(2));
+            BOOST_REQUIRE(evtest::wait_for_last_id(log, 2));
             std::optional<evlog::error> close_err;
             std::jthread closer([&] { close_err = evtest::error_from([&] { log.close(); }); });
             std::this_thread::sleep_for(std::chrono::milliseconds(2)); // let close() start waiting; not asserted
@@ -803,10 +793,7 @@ BOOST_AUTO_TEST_CASE(FollowerOfAFailedBatchIsNotToldDurableByTheNextOpen) {
         auto e = evtest::make_note(0, "follower");
         follower_err = evtest::error_from([&] { follower_id = log.append_next(e); });
     });
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (log.last_id() != std::optional<std::uint64_t>(2) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
-    BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(2));
+    BOOST_REQUIRE(evtest::wait_for_last_id(log, 2));
     stall_mutex::arm(stall_mutex::on_lock);
     std::this_thread::sleep_for(std::chrono::milliseconds(2)); // the follower sleeps on the batch
     gf.release();                                                // whose fdatasync fails: poisoned
@@ -867,10 +854,7 @@ BOOST_AUTO_TEST_CASE(FollowerOfADurableBatchIsNotToldLogClosedByTheNextOpen) {
         auto e = evtest::make_note(0, "other");
         log.append_next(e);
     });
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (log.last_id() != std::optional<std::uint64_t>(3) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
-    BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(3));
+    BOOST_REQUIRE(evtest::wait_for_last_id(log, 3));
     gf.release();
     leader.join();
     other.join(); // batch 2, the follower's event in it, is durable

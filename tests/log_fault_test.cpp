@@ -177,10 +177,7 @@ BOOST_AUTO_TEST_CASE(FailedGroupFdatasyncFailsTheLeaderAndEveryWaitingFollower) 
     pool.emplace_back(run, 0);
     BOOST_REQUIRE(gf.wait_entered()); // the leader is inside fdatasync
     for (std::size_t k = 1; k < n; ++k) pool.emplace_back(run, k);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (log.last_id() != std::optional<std::uint64_t>(1 + n) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(1 + n)); // all followers are staged and waiting
+    BOOST_REQUIRE(evtest::wait_for_last_id(log, 1 + n)); // all followers are staged and waiting
     gf.faults().fail_next(file_op::fdatasync, EIO);
     gf.release();
     pool.clear();
@@ -546,10 +543,7 @@ BOOST_AUTO_TEST_CASE(ThrowingFileInALeaderPoisonsAndWakesTheFollowers) {
             auto e = evtest::make_note(0, "t" + std::to_string(k));
             errors[k] = error_from([&] { log.append_next(e); });
         });
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (log.last_id() != std::optional<std::uint64_t>(1 + n) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    BOOST_REQUIRE(log.last_id() == std::optional<std::uint64_t>(1 + n));
+    BOOST_REQUIRE(evtest::wait_for_last_id(log, 1 + n));
     tf.throw_next->fdatasync = true;
     tf.release();
     pool.clear();

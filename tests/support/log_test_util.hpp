@@ -115,6 +115,17 @@ inline std::filesystem::path rewrite_temp_path(const std::filesystem::path& log)
 /// The line a clean log holds for id: make_note(id, "note <id>").
 inline std::string note_line(std::uint64_t id) { return line_of(make_note(id, "note " + std::to_string(id))); }
 
+/// Waits, up to 10 s, until `log.last_id()` is `id`: the appends other
+/// threads started are staged. Whether it got there.
+template <class Log>
+bool wait_for_last_id(const Log& log, std::uint64_t id) {
+    const std::optional<std::uint64_t> want(id);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (log.last_id() != want && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    return log.last_id() == want;
+}
+
 inline std::string note_text(const event& e) { return std::get<note_added>(e.payload).text; }
 
 inline std::vector<std::uint64_t> ids_of(const std::vector<event>& v) {
