@@ -108,7 +108,9 @@ public:
         }
         *p++ = 'Z';
         const auto n = static_cast<std::size_t>(p - out);
-        std::memcpy(cache.text, out, n);
+        // 20 to 30 characters, as above: fixed-size copies stay inline.
+        std::memcpy(cache.text, out, 16);
+        std::memcpy(cache.text + n - 16, out + n - 16, 16);
         cache.size = static_cast<std::uint8_t>(n);
         cache.ns = ns;
         return n;
