@@ -36,6 +36,25 @@ std::size_t syncs(const evlog::fault_file& ff) { return ff.count(evlog::file_op:
 
 event note(std::uint64_t id) { return make_note(id, "note " + std::to_string(id)); }
 
+/// A codec of the user's own, which can append to a std::string only (the
+/// log's buffers are json::line_buffers), and which can be told to write
+/// the line of one event id with a raw newline in it.
+struct string_only_codec {
+    evlog::json_codec<event> inner;
+    static inline std::uint64_t broken_id = 0;
+
+    void encode(const event& e, std::string& out) {
+        inner.encode(e, out);
+        if (e.id == broken_id) out.insert(out.size() - 1, "\n");
+    }
+    std::error_code decode(std::string_view line, event& e) { return inner.decode(line, e); }
+    std::string_view error_detail() const noexcept { return inner.error_detail(); }
+};
+
+template <class Fsync>
+using string_only_log = evlog::basic_append_log<event, Fsync, evlog::repair_truncate_tail, std::mutex,
+                                                evlog::posix_file, string_only_codec>;
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(AppendLog)
@@ -73,6 +92,85 @@ BOOST_AUTO_TEST_CASE(TextWithNewlinesStaysOnOneLine) {
     const auto all = evtest::read_all(p);
     BOOST_REQUIRE(all.size() == 2u);
     BOOST_TEST(evtest::note_text(all[0]) == text);
+}
+
+template <class Fsync>
+void same_lines_through_a_string_only_codec() {
+    evtest::temp_dir d;
+    std::vector<event> batch{note(2), make_note(3, std::string(3000, 'x')), note(4)};
+    string_only_log<Fsync> log;
+    log.open(d / "events.jsonl");
+    log.append(make_note(1, std::string(5000, 'y'))); // room left over, longer than the lines after it
+    log.append(std::span<const event>(batch));
+    log.append(note(5));
+    log.close();
+    BOOST_TEST(evtest::read_file(d / "events.jsonl") ==
+               evtest::line_of(make_note(1, std::string(5000, 'y'))) + note_line(2) +
+                   evtest::line_of(make_note(3, std::string(3000, 'x'))) + note_line(4) + note_line(5));
+}
+
+BOOST_AUTO_TEST_CASE(CodecThatAppendsOnlyToAStringWritesTheSameLines) {
+    BOOST_TEST_CONTEXT("fsync_always") { same_lines_through_a_string_only_codec<evlog::fsync_always>(); }
+    BOOST_TEST_CONTEXT("fsync_never") { same_lines_through_a_string_only_codec<evlog::fsync_never>(); }
+    BOOST_TEST_CONTEXT("fsync_group") { same_lines_through_a_string_only_codec<evlog::fsync_group>(); }
+}
+
+template <class Fsync>
+void raw_newline_refused() {
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    string_only_log<Fsync> log;
+    log.open(p);
+    log.append(note(1));
+    const std::string before = evtest::read_file(p);
+    string_only_codec::broken_id = 3;
+    std::vector<event> batch{note(2), note(3), note(4)};
+    for (int single = 0; single < 2; ++single) {
+        BOOST_TEST_CONTEXT((single ? "single" : "batch")) {
+            auto e = error_from([&] {
+                if (single) log.append(note(3));
+                else log.append(std::span<const event>(batch));
+            });
+            BOOST_REQUIRE(e.has_value());
+            BOOST_TEST(e->code() == ec_of(evlog::errc::bad_argument));
+            BOOST_TEST(std::string(e->what()).find("raw newline") != std::string::npos);
+            BOOST_TEST(evtest::read_file(p) == before); // not even the batch's good first event
+            BOOST_TEST(log.last_id() == std::optional<std::uint64_t>(1));
+            BOOST_TEST(!log.poisoned());
+        }
+    }
+    string_only_codec::broken_id = 0;
+    BOOST_TEST(log.append(note(2)) == 2u);
+    log.close();
+    BOOST_TEST(evtest::read_file(p) == note_line(1) + note_line(2));
+}
+
+BOOST_AUTO_TEST_CASE(LineWithARawNewlineIsRefusedAndNothingIsWritten) {
+    // A codec that wrote one would split the event into two corrupt lines.
+    BOOST_TEST_CONTEXT("fsync_always") { raw_newline_refused<evlog::fsync_always>(); }
+    BOOST_TEST_CONTEXT("fsync_never") { raw_newline_refused<evlog::fsync_never>(); }
+    BOOST_TEST_CONTEXT("fsync_group") { raw_newline_refused<evlog::fsync_group>(); }
+}
+
+BOOST_AUTO_TEST_CASE(PayloadTextWithARawNewlineIsRefusedByTheDefaultCodecNamingTheEvent) {
+    // json_codec's writer looks for the newline, so the log need not.
+    evtest::temp_dir d;
+    const auto p = d / "events.jsonl";
+    evlog::unsynced_log_st<event> log;
+    log.open(p);
+    log.append(note(1));
+    event bad = note(3);
+    bad.payload = evlog::unknown_payload{"Kept", "{\"type\":\"Kept\",\n\"a\":1}"};
+    std::vector<event> batch{note(2), bad};
+    auto e = error_from([&] { log.append(std::span<const event>(batch)); });
+    BOOST_REQUIRE(e.has_value());
+    BOOST_TEST(e->code() == ec_of(evlog::errc::bad_argument));
+    BOOST_TEST(e->detail().rfind("event 3: ", 0) == 0, e->detail());
+    BOOST_TEST(e->detail().find("raw newline") != std::string::npos, e->detail());
+    BOOST_TEST(log.last_id() == std::optional<std::uint64_t>(1));
+    BOOST_TEST(log.append(note(2)) == 2u);
+    log.close();
+    BOOST_TEST(evtest::read_file(p) == note_line(1) + note_line(2));
 }
 
 BOOST_AUTO_TEST_CASE(AppendNextAssignsConsecutiveIds) {

@@ -234,8 +234,10 @@ BOOST_AUTO_TEST_CASE(CustomStreamKeyRejectsLineWithDefaultStreamId) {
 }
 
 BOOST_AUTO_TEST_CASE(UnknownPayloadKeepsExactBytesAndReencodesUnchanged) {
+    // Whitespace of every kind but a newline, which no line of a log holds
+    // (encode refuses one: UnknownPayloadWithARawNewlineIsRefusedNotWrittenIntoTheLine).
     const std::string payload =
-        "{ \"z\" : 1.50 ,\"type\":\"FutureThing\",\n\t\"a\":[1, 2 ,{\"k\":\"\\u003c\\/\"}], \"s\":\"a\\\"}b\", "
+        "{ \"z\" : 1.50 ,\"type\":\"FutureThing\",\r\t\"a\":[1, 2 ,{\"k\":\"\\u003c\\/\"}], \"s\":\"a\\\"}b\", "
         "\"e\":1e+02, \"n\":null , \"big\":123456789012345678901234567890 }";
     const std::string line = envelope(payload, 11);
     codec c;

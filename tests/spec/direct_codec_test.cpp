@@ -507,6 +507,75 @@ BOOST_AUTO_TEST_CASE(EncodeThatThrowsLeavesTheStringAsItWas) {
     BOOST_TEST(out == "kept\n" + via_tree(e));
 }
 
+BOOST_AUTO_TEST_CASE(EncodeIntoALineBufferWritesWhatEncodeIntoAStringWrites) {
+    // One buffer for every line, as the append log uses it: cleared, or
+    // kept with a newline after its text. Bytes left in the room by a
+    // longer line never show in a shorter one.
+    evlog::json_codec<spec_event> codec;
+    gen g(11);
+    evlog::json::line_buffer buf;
+    std::string kept;
+    for (int i = 0; i < 20000; ++i) {
+        spec_event e = g.event();
+        if (holds_non_finite(e)) continue;
+        if (i % 7 == 3) e.payload = sp::question_answered{evlog::ulid{}, std::string(static_cast<std::size_t>(i % 5000), 'a')};
+        std::string line;
+        codec.encode(e, line);
+        if (i % 3 == 0) {
+            buf.clear();
+            kept.clear();
+        } else {
+            buf.push_back('\n');
+            kept += '\n';
+        }
+        codec.encode(e, buf);
+        kept += line;
+        if (buf.view() != kept) {
+            BOOST_TEST(buf.view() == kept, "event " << i << " (" << e.type_name() << ")");
+            break;
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(EncodeIntoALineBufferThatThrowsLeavesItsTextAsItWas) {
+    evlog::json_codec<spec_event> codec;
+    spec_event e;
+    e.id = 9;
+    e.stream = *evlog::ulid::parse("01KF0HJ087AE67Z5NHCJZHQ5XV");
+    e.payload = sp::undo_applied{3, {sp::inverse_event{evlog::unknown_payload{"X", "{not json"}}}};
+    evlog::json::line_buffer buf;
+    for (char c : std::string("kept")) buf.push_back(c);
+    BOOST_CHECK_THROW(codec.encode(e, buf), std::exception);
+    BOOST_TEST(buf.view() == "kept");
+    e.payload = sp::snapshot_written{4};
+    codec.encode(e, buf);
+    BOOST_TEST(buf.view() == "kept" + via_tree(e));
+}
+
+BOOST_AUTO_TEST_CASE(LineBufferAppendAsStringSeesTheTextAndKeepsWhatIsAppended) {
+    evlog::json::line_buffer buf;
+    {
+        evlog::json::writer w(buf);
+        w.string(std::string(3000, 'z')); // room well past what follows
+        w.finish();
+    }
+    buf.truncate(4);
+    buf.append_as_string([](std::string& s) {
+        BOOST_TEST(s == "\"zzz");
+        s += "!";
+    });
+    BOOST_TEST(buf.view() == "\"zzz!");
+    // What throws part way leaves the text as it was.
+    BOOST_CHECK_THROW(buf.append_as_string([](std::string& s) {
+        s += "lost";
+        throw std::runtime_error("codec");
+    }),
+                      std::runtime_error);
+    BOOST_TEST(buf.view() == "\"zzz!");
+    buf.push_back('x');
+    BOOST_TEST(buf.view() == "\"zzz!x");
+}
+
 BOOST_AUTO_TEST_CASE(DoublesAreWrittenAsBoostWritesThem) {
     gen g(11);
     std::string out;
@@ -663,6 +732,28 @@ BOOST_AUTO_TEST_CASE(StringOfBytesToEscapeGrowsTheLineWhenTheFirstIsMet) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(StringOfBytesToEscapeGrowsALineBufferWhenTheFirstIsMet) {
+    // As above, in a line_buffer's room, which may already be larger than
+    // its text and hold stale bytes.
+    for (std::size_t plain : {0u, 15u, 16u, 1000u, 1021u, 5000u}) {
+        for (std::size_t held : {0u, 1u, 100u, 2000u}) {
+            const std::string s = std::string(plain, 'p') + std::string(3000, '\x01') + "end";
+            evlog::json::line_buffer buf;
+            for (std::size_t i = 0; i < held; ++i) buf.push_back('s');
+            buf.truncate(held / 2);
+            evlog::json::writer w(buf);
+            w.begin_array();
+            w.string(s);
+            w.escaped(s);
+            w.key(s);
+            w.end_array();
+            w.finish();
+            const std::string q = boost::json::serialize(boost::json::value(s));
+            BOOST_TEST(buf.view() == std::string(held / 2, 's') + "[" + q + q + "," + q + ":]");
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(WriterPutsCommasBetweenMembersAndElements) {
     std::string out = "x";
     evlog::json::writer w(out);
@@ -697,6 +788,95 @@ BOOST_AUTO_TEST_CASE(WriterDestroyedWithoutFinishPutsTheStringBack) {
         // destroyed without finish(), as when an exception leaves encode()
     }
     BOOST_TEST(out == "kept");
+}
+
+BOOST_AUTO_TEST_CASE(WriterDestroyedWithoutFinishLeavesALineBuffersTextAsItWas) {
+    evlog::json::line_buffer buf;
+    for (char c : std::string("kept")) buf.push_back(c);
+    {
+        evlog::json::writer w(buf);
+        w.string(std::string(100000, 'x'));
+    }
+    BOOST_TEST(buf.view() == "kept");
+}
+
+template <class Out>
+void raw_newline_refused(Out& out, std::string_view held) {
+    const auto text = [&] {
+        if constexpr (std::is_same_v<Out, std::string>) return std::string(out);
+        else return std::string(out.view());
+    };
+    const std::vector<std::pair<const char*, void (*)(evlog::json::writer&)>> ways = {
+        {"raw", [](evlog::json::writer& w) { w.raw("[1,\n2]"); }},
+        {"json_text", [](evlog::json::writer& w) { w.json_text("[1,\n2]"); }},
+        {"put", [](evlog::json::writer& w) { w.put('\n'); }},
+        {"literal", [](evlog::json::writer& w) { w.literal("\n"); }},
+        {"advance", [](evlog::json::writer& w) {
+             char* d = w.reserve(3);
+             d[0] = '1', d[1] = '\n', d[2] = '2';
+             w.advance(3);
+         }},
+    };
+    for (const auto& [name, write] : ways) {
+        BOOST_TEST_CONTEXT(name) {
+            evlog::json::writer w(out);
+            w.begin_array();
+            w.string("before"); // escaped text, then the raw bytes
+            write(w);
+            w.end_array();
+            try {
+                w.finish();
+                BOOST_TEST(false, "finish() accepted a raw newline: " << text());
+            } catch (const evlog::error& e) {
+                BOOST_TEST(e.code() == evlog::make_error_code(evlog::errc::bad_argument));
+                BOOST_TEST(e.detail().find("raw newline") != std::string::npos);
+            }
+        }
+        BOOST_TEST(text() == held);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(RawNewlineWrittenAsItIsIsRefusedByFinishAndTheTextPutBack) {
+    std::string s = "held\n"; // what precedes the writer's text is not its concern
+    raw_newline_refused(s, "held\n");
+    evlog::json::line_buffer b;
+    for (char c : std::string("held\n")) b.push_back(c);
+    raw_newline_refused(b, "held\n");
+}
+
+BOOST_AUTO_TEST_CASE(BytesWrittenAsTheyAreWithoutANewlineAreKept) {
+    std::string out = "held\n";
+    evlog::json::writer w(out);
+    w.begin_array();
+    w.raw("1");
+    w.json_text("{\"a\":\"\\n\"}");
+    w.put(',');
+    w.literal("2");
+    char* d = w.reserve(2);
+    d[0] = ',', d[1] = '3';
+    w.advance(2);
+    w.end_array();
+    w.finish();
+    BOOST_TEST(out == "held\n[1{\"a\":\"\\n\"},2,3]"); // raw() puts no comma
+}
+
+BOOST_AUTO_TEST_CASE(UnknownPayloadWithARawNewlineIsRefusedNotWrittenIntoTheLine) {
+    evlog::json_codec<spec_event> codec;
+    spec_event e;
+    e.id = 9;
+    e.stream = *evlog::ulid::parse("01KF0HJ087AE67Z5NHCJZHQ5XV");
+    e.payload = evlog::unknown_payload{"Later", "{\"type\":\"Later\",\n\"a\":1}"};
+    std::string out = "kept";
+    try {
+        codec.encode(e, out);
+        BOOST_TEST(false, "encoded as " << out);
+    } catch (const evlog::error& x) {
+        BOOST_TEST(x.code() == evlog::make_error_code(evlog::errc::bad_argument));
+    }
+    BOOST_TEST(out == "kept");
+    e.payload = evlog::unknown_payload{"Later", "{\"type\":\"Later\",\"a\":1}"};
+    codec.encode(e, out);
+    BOOST_TEST(out.find('\n') == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(ReserveTooLargeThrowsInsteadOfWrappingAround) {

@@ -41,6 +41,11 @@ namespace evlog {
 /// `encode` appends to `out`. `decode` returns an error code in
 /// evlog::error_category() and, after an error, `error_detail()` names the
 /// field or the parser's complaint.
+///
+/// Optional, as json_codec has them: `encode(e, json::line_buffer&)`,
+/// which the append log then encodes into directly, and `static constexpr
+/// bool refuses_raw_newlines`, true when encode() throws rather than
+/// write a raw newline, which spares the log looking for one.
 template <class C, class Event>
 concept event_codec = requires(C& c, const Event& e, Event& out_event, std::string& out, std::string_view line) {
     c.encode(e, out);
@@ -337,6 +342,14 @@ template <class... Ts, class StreamKey>
 class json_codec<event<std::variant<Ts...>, StreamKey>> {
 public:
     using event_type = event<std::variant<Ts...>, StreamKey>;
+    static_assert(std::ranges::none_of(std::string_view(StreamKey::name),
+                                       [](char c) { return json::detail::needs_escape(static_cast<unsigned char>(c)); }),
+                  "the stream key's name is written as it is: it must hold no byte that JSON escapes");
+
+    /// encode() throws evlog::error(errc::bad_argument) rather than write a
+    /// raw newline (json::writer::finish() looks for one where a payload
+    /// wrote text as it is), so a log need not look through its lines.
+    static constexpr bool refuses_raw_newlines = true;
 
     json_codec() : resource_(buffer_, sizeof(buffer_)) {
         parser_.emplace(boost::json::storage_ptr(), parse_options());
@@ -347,22 +360,9 @@ public:
 
     /// Appends the event's line, without a newline. If it throws (a
     /// payload's conversion, or memory), `out` is left as it was.
-    void encode(const event_type& e, std::string& out) {
-        writer w(out);
-        w.literal("{\"event_id\":");
-        w.number(e.id);
-        w.literal(",\"");
-        w.raw(StreamKey::name);
-        w.literal("\":\"");
-        e.stream.write(w.reserve(26));
-        w.advance(26);
-        w.literal("\",\"timestamp\":\"");
-        w.advance(e.time.write(w.reserve(40)));
-        w.literal("\",\"payload\":");
-        std::visit([&](const auto& p) { encode_payload(p, w); }, e.payload);
-        w.literal("}");
-        w.finish();
-    }
+    void encode(const event_type& e, std::string& out) { encode_with(e, out); }
+    /// As above, into a line_buffer's room (the append log's buffers).
+    void encode(const event_type& e, json::line_buffer& out) { encode_with(e, out); }
 
     /// Decodes one line (without its newline). On error `out` is unspecified.
     std::error_code decode(std::string_view line, event_type& out) {
@@ -479,12 +479,31 @@ private:
 
     using writer = json::writer;
 
+    template <class Out>
+    void encode_with(const event_type& e, Out& out) {
+        using trusted = json::detail::writer_access; // text that holds no newline
+        writer w(out);
+        w.literal("{\"event_id\":");
+        w.number(e.id);
+        w.literal(",\"");
+        trusted::raw(w, StreamKey::name);
+        w.literal("\":\"");
+        e.stream.write(w.reserve(26));
+        trusted::advance(w, 26);
+        w.literal("\",\"timestamp\":\"");
+        trusted::advance(w, e.time.write(w.reserve(40)));
+        w.literal("\",\"payload\":");
+        std::visit([&](const auto& p) { encode_payload(p, w); }, e.payload);
+        w.literal("}");
+        w.finish();
+    }
+
     void encode_payload(const unknown_payload& p, writer& w) { w.raw(p.raw); }
 
     template <class T>
     void encode_payload(const T& p, writer& w) {
         if constexpr (detail::payload_prefix<T>::plain) {
-            w.raw(detail::payload_prefix<T>::text);
+            json::detail::writer_access::raw(w, detail::payload_prefix<T>::text); // checked when compiled
         } else {
             w.literal("{\"type\":");
             w.escaped(std::string_view(T::wire_type));

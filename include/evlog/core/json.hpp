@@ -179,6 +179,56 @@ void put_optional(boost::json::object& o, std::string_view key, const std::optio
     if (v) o[key] = boost::json::value_from(*v, o.storage());
 }
 
+class writer;
+
+namespace detail {
+/// For json_codec's envelope: bytes written as they are that the caller
+/// knows hold no newline (constant text checked at compile time, a ULID,
+/// a timestamp), so that finish() need not look through the line.
+struct writer_access {
+    static void raw(writer& w, std::string_view s);
+    static void advance(writer& w, std::size_t n) noexcept;
+};
+} // namespace detail
+
+/// Text that is written over and over, such as a log's next line: size()
+/// bytes of text, then spare room that a json::writer fills without
+/// zeroing it first. A std::string cut to length after each line has to
+/// be resized, which zero-fills the room, before the next one (C++20 has
+/// no resize_and_overwrite); here the room is zeroed only when it grows.
+class line_buffer {
+public:
+    const char* data() const noexcept { return room_.data(); }
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    std::string_view view() const noexcept { return {room_.data(), size_}; }
+    /// Empties the text and keeps the room.
+    void clear() noexcept { size_ = 0; }
+    /// Cuts the text to its first n bytes (n <= size()).
+    void truncate(std::size_t n) noexcept { size_ = n; }
+    void push_back(char c) {
+        if (size_ == room_.size()) room_.resize(std::max<std::size_t>(2 * size_, 256));
+        room_[size_++] = c;
+    }
+    /// Calls append(std::string&) on the text as a std::string that it
+    /// appends to, for code that writes to nothing else.
+    template <class Append>
+    void append_as_string(Append&& append) {
+        room_.resize(size_);
+        std::forward<Append>(append)(room_);
+        size_ = room_.size();
+    }
+    void swap(line_buffer& o) noexcept {
+        room_.swap(o.room_);
+        std::swap(size_, o.size_);
+    }
+
+private:
+    friend class writer;
+    std::string room_; // its size() is the room; the text is its first size_ bytes
+    std::size_t size_ = 0;
+};
+
 /// Compact JSON text appended to a std::string, byte for byte what
 /// boost::json::serializer writes for the same values (same escapes,
 /// lowercase `\u00XX`, Boost's text for doubles). Used by json_codec and
@@ -193,14 +243,21 @@ void put_optional(boost::json::object& o, std::string_view key, const std::optio
 /// it was. Commas between members and elements are written by the
 /// writer: key(), the value functions and begin_*() add one when something
 /// precedes them in the same object or array.
+///
+/// Written to a line_buffer, the text goes into its spare room, which
+/// is grown only when it runs out, and finish() sets its size; without
+/// finish() the buffer's text is as it was.
 class writer {
 public:
     explicit writer(std::string& out)
         : out_(out), start_(out.size()), cur_(out.data() + out.size()), end_(cur_) {}
+    explicit writer(line_buffer& out)
+        : out_(out.room_), start_(out.size_), cur_(out.room_.data() + out.size_),
+          end_(out.room_.data() + out.room_.size()), length_(&out.size_) {}
     writer(const writer&) = delete;
     writer& operator=(const writer&) = delete;
     ~writer() {
-        if (!done_) out_.resize(start_);
+        if (!done_ && !length_) out_.resize(start_);
     }
 
     // ---------------------------------------------------------------- structure
@@ -272,7 +329,7 @@ public:
             boost::json::serializer sr;
             sr.reset(&v);
             char buf[64];
-            while (!sr.done()) raw(sr.read(buf, sizeof(buf)));
+            while (!sr.done()) append_bytes(sr.read(buf, sizeof(buf)));
         } else if (char* const out = reserve(32); const std::size_t n = short_decimal(d, out)) {
             cur_ = out + n;
         } else {
@@ -295,13 +352,13 @@ public:
     }
     void boolean(bool b) {
         comma();
-        if (b) literal("true");
-        else literal("false");
+        if (b) append_bytes("true");
+        else append_bytes("false");
         need_comma_ = true;
     }
     void null() {
         comma();
-        literal("null");
+        append_bytes("null");
         need_comma_ = true;
     }
     /// A ULID as its 26-character string.
@@ -325,7 +382,8 @@ public:
         cur_ = d;
         need_comma_ = true;
     }
-    /// Text that is already one JSON value, written as it is.
+    /// Text that is already one JSON value, written as it is (and
+    /// checked by finish(), as raw() is).
     void json_text(std::string_view text) {
         comma();
         raw(text);
@@ -333,6 +391,11 @@ public:
     }
 
     // ---------------------------------------------------------------- raw bytes
+    //
+    // Compact JSON holds no raw newline (a string's is escaped), and the
+    // log's line format depends on it. The values above cannot write one;
+    // bytes written as they are can, so finish() looks for one in the
+    // text when any went through raw(), json_text(), put() or advance().
 
     /// Room for n more bytes at the cursor; the caller then advance()s.
     char* reserve(std::size_t n) {
@@ -340,19 +403,25 @@ public:
             grow(n);
         return cur_;
     }
-    void advance(std::size_t n) noexcept { cur_ += n; }
-    void raw(std::string_view s) {
-        if (s.empty()) return;
-        std::memcpy(reserve(s.size()), s.data(), s.size());
-        cur_ += s.size();
+    void advance(std::size_t n) noexcept {
+        cur_ += n;
+        unchecked_ = true;
     }
+    void raw(std::string_view s) {
+        append_bytes(s);
+        unchecked_ = true;
+    }
+    /// A literal's bytes: only one holding a newline leaves finish() a
+    /// check to make, which the compiler works out.
     template <std::size_t N>
-    void literal(const char (&s)[N]) {
-        raw(std::string_view(s, N - 1));
+    [[gnu::always_inline]] void literal(const char (&s)[N]) {
+        for (std::size_t i = 0; i + 1 < N; ++i)
+            if (s[i] == '\n') unchecked_ = true;
+        append_bytes(std::string_view(s, N - 1));
     }
     void put(char c) {
-        *reserve(1) = c;
-        ++cur_;
+        append_byte(c);
+        if (c == '\n') unchecked_ = true;
     }
     /// Whether the next member or element needs a comma before it; set it
     /// after writing the start of an object by hand.
@@ -364,15 +433,40 @@ public:
         cur_ = write_escaped(d, s, 0);
     }
 
-    /// Cuts the string to what was written.
+    /// Cuts the string to what was written (sets a line_buffer's size).
+    /// Throws evlog::error(errc::bad_argument) if bytes written as they
+    /// are put a raw newline in the text; the string is then as it was.
     void finish() {
-        out_.resize(static_cast<std::size_t>(cur_ - out_.data()));
+        if (unchecked_) [[unlikely]]
+            check_no_raw_newline();
+        const auto n = static_cast<std::size_t>(cur_ - out_.data());
+        if (length_) *length_ = n;
+        else out_.resize(n);
         done_ = true;
     }
 
 private:
+    friend struct detail::writer_access;
+
+    void append_bytes(std::string_view s) {
+        if (s.empty()) return;
+        std::memcpy(reserve(s.size()), s.data(), s.size());
+        cur_ += s.size();
+    }
+    void append_byte(char c) {
+        *reserve(1) = c;
+        ++cur_;
+    }
+    [[gnu::noinline]] void check_no_raw_newline() const {
+        const char* const begin = out_.data() + start_;
+        if (const void* nl = std::memchr(begin, '\n', static_cast<std::size_t>(cur_ - begin)))
+            throw error(make_error_code(errc::bad_argument),
+                        "json::writer: text written as it is holds a raw newline, at byte " +
+                            std::to_string(static_cast<const char*>(nl) - begin) +
+                            "; compact JSON has none, and a log line must not");
+    }
     void comma() {
-        if (need_comma_) put(',');
+        if (need_comma_) append_byte(',');
     }
     void open(char c) {
         char* d = reserve(2);
@@ -382,7 +476,7 @@ private:
         need_comma_ = false;
     }
     void close(char c) {
-        put(c);
+        append_byte(c);
         need_comma_ = true;
     }
 
@@ -594,9 +688,14 @@ private:
     std::size_t start_;
     char* cur_; // the cursor, in out_
     char* end_; // out_.data() + out_.size()
+    std::size_t* length_ = nullptr; // a line_buffer's size, set by finish()
     bool done_ = false;
+    bool unchecked_ = false; // bytes written as they are: finish() looks for a raw newline
     bool need_comma_ = false;
 };
+
+inline void detail::writer_access::raw(writer& w, std::string_view s) { w.append_bytes(s); }
+inline void detail::writer_access::advance(writer& w, std::size_t n) noexcept { w.cur_ += n; }
 
 /// The tag of a payload's direct writer. A payload type T may provide
 ///

@@ -115,10 +115,19 @@ private:
             return std::chrono::nanoseconds::zero();
     }();
 
+    /// Whether the codec vouches that no line it writes holds a raw
+    /// newline (json_codec does); for any other, each line is looked through.
+    static constexpr bool codec_refuses_raw_newlines = [] {
+        if constexpr (requires { Codec::refuses_raw_newlines; })
+            return bool(Codec::refuses_raw_newlines);
+        else
+            return false;
+    }();
+
     template <class Span>
     std::uint64_t append_impl(Span batch, bool assign);
     template <class Span>
-    std::optional<std::uint64_t> encode_locked(Span batch, bool assign, std::string& out);
+    std::optional<std::uint64_t> encode_locked(Span batch, bool assign, json::line_buffer& out);
     /// Throws unless open, not poisoned and not closing. Inline, as every
     /// append passes it; the throwing is out of line.
     void check_writable_locked() const {
@@ -126,7 +135,7 @@ private:
             throw_not_writable_locked();
     }
     [[noreturn, gnu::noinline]] void throw_not_writable_locked() const;
-    std::error_code write_locked(const std::string& bytes);
+    std::error_code write_locked(const json::line_buffer& bytes);
     void poison_locked(std::error_code ec);
     /// Runs a File call; if it throws, poisons the log and rethrows.
     template <class Call>
@@ -168,11 +177,11 @@ private:
     bool needs_newline_ = false;
     bool poisoned_ = false;
     std::error_code poison_cause_;
-    std::string scratch_;
+    json::line_buffer scratch_;
     // fsync_group state. The atomics are written under the mutex, except
     // appenders_, which an appender leaving without it decrements; waiters
     // woken by done_word_ read them without it (see leave_group()).
-    std::string pending_;
+    json::line_buffer pending_;
     std::atomic<std::uint64_t> staged_ = 0, durable_ = 0;
     std::atomic<std::uint64_t> generation_ = 0; // bumped by every close
     bool leader_active_ = false;

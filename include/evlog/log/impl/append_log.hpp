@@ -185,7 +185,7 @@ void EVLOG_APPEND_LOG::poison_locked(std::error_code ec) {
 
 EVLOG_APPEND_LOG_TEMPLATE
 template <class Span>
-std::optional<std::uint64_t> EVLOG_APPEND_LOG::encode_locked(Span batch, bool assign, std::string& out) {
+std::optional<std::uint64_t> EVLOG_APPEND_LOG::encode_locked(Span batch, bool assign, json::line_buffer& out) {
     const std::size_t mark = out.size();
     std::optional<std::uint64_t> id = last_id_;
     try {
@@ -196,26 +196,35 @@ std::optional<std::uint64_t> EVLOG_APPEND_LOG::encode_locked(Span batch, bool as
                 throw error(make_error_code(errc::id_not_increasing),
                             "event_id " + std::to_string(e.id) + " after " + std::to_string(id.value_or(0)));
             const std::size_t start = out.size();
-            codec_.encode(e, out);
+            try {
+                if constexpr (requires { codec_.encode(e, out); })
+                    codec_.encode(e, out);
+                else
+                    out.append_as_string([&](std::string& s) { codec_.encode(e, s); });
+            } catch (const error& x) {
+                if (x.where()) throw;
+                throw error(x.code(), "event " + std::to_string(e.id) + ": " + x.detail()); // which one, in a batch
+            }
             const std::size_t len = out.size() - start;
             if (len > opt_.max_line_bytes)
                 throw error(make_error_code(errc::line_too_long),
                             "event " + std::to_string(e.id) + " encodes to " + std::to_string(len) + " bytes");
-            if (std::memchr(out.data() + start, '\n', len))
-                throw error(make_error_code(errc::bad_argument),
-                            "event " + std::to_string(e.id) + " encodes to text with a raw newline");
-            out += '\n';
+            if constexpr (!codec_refuses_raw_newlines)
+                if (std::memchr(out.data() + start, '\n', len))
+                    throw error(make_error_code(errc::bad_argument),
+                                "event " + std::to_string(e.id) + " encodes to text with a raw newline");
+            out.push_back('\n');
             id = e.id;
         }
     } catch (...) {
-        out.resize(mark);
+        out.truncate(mark);
         throw;
     }
     return id;
 }
 
 EVLOG_APPEND_LOG_TEMPLATE
-std::error_code EVLOG_APPEND_LOG::write_locked(const std::string& bytes) {
+std::error_code EVLOG_APPEND_LOG::write_locked(const json::line_buffer& bytes) {
     // One write() so a batch reaches the file whole or, after the cut below, not at all.
     std::size_t done = 0;
     std::error_code ec = poison_on_throw_locked([&] { return file_.write(fd_, bytes.data(), bytes.size(), done); });
@@ -245,12 +254,12 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
 
     if constexpr (FsyncPolicy::mode == sync_mode::group) {
         const std::size_t mark = pending_.size();
-        if (needs_newline_) pending_ += '\n';
+        if (needs_newline_) pending_.push_back('\n');
         std::optional<std::uint64_t> last;
         try {
             last = encode_locked(batch, assign, pending_);
         } catch (...) {
-            pending_.resize(mark);
+            pending_.truncate(mark);
             throw;
         }
         needs_newline_ = false;
@@ -321,7 +330,7 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
                 wake_waiters_locked();
                 continue;
             }
-            std::string writing;
+            json::line_buffer writing;
             writing.swap(pending_);
             const std::uint64_t upto = staged_;
             const int fd = fd_;
@@ -381,7 +390,7 @@ std::uint64_t EVLOG_APPEND_LOG::append_impl(Span batch, bool assign) {
         return *last;
     } else {
         scratch_.clear();
-        if (needs_newline_) scratch_ += '\n';
+        if (needs_newline_) scratch_.push_back('\n');
         const auto last = encode_locked(batch, assign, scratch_);
         if (auto ec = write_locked(scratch_)) throw error(ec, "write " + path_.string(), location{path_, 0, end_offset_});
         needs_newline_ = false;
