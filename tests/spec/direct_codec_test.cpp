@@ -709,6 +709,19 @@ BOOST_AUTO_TEST_CASE(BytesToEscapeAtAnyPositionOfAnyLengthAreFoundWhereverTheBlo
     }
 }
 
+/// Writes s as a string, escaped and as a key, in an array, and
+/// finishes; returns the text Boost's escapes make of that.
+static std::string write_three_ways(evlog::json::writer& w, const std::string& s) {
+    w.begin_array();
+    w.string(s);
+    w.escaped(s);
+    w.key(s);
+    w.end_array();
+    w.finish();
+    const std::string q = boost::json::serialize(boost::json::value(s));
+    return "[" + q + q + "," + q + ":]"; // escaped() puts no comma
+}
+
 BOOST_AUTO_TEST_CASE(StringOfBytesToEscapeGrowsTheLineWhenTheFirstIsMet) {
     // Room for a string's escapes is made when the first byte to escape is
     // met, after the plain part may already fill the room: escapes that
@@ -720,14 +733,8 @@ BOOST_AUTO_TEST_CASE(StringOfBytesToEscapeGrowsTheLineWhenTheFirstIsMet) {
             std::string out(held, 'h');
             out.shrink_to_fit();
             evlog::json::writer w(out);
-            w.begin_array();
-            w.string(s);
-            w.escaped(s);
-            w.key(s);
-            w.end_array();
-            w.finish();
-            const std::string q = boost::json::serialize(boost::json::value(s));
-            BOOST_TEST(out == std::string(held, 'h') + "[" + q + q + "," + q + ":]"); // escaped() puts no comma
+            const std::string expected = write_three_ways(w, s);
+            BOOST_TEST(out == std::string(held, 'h') + expected);
         }
     }
 }
@@ -742,14 +749,8 @@ BOOST_AUTO_TEST_CASE(StringOfBytesToEscapeGrowsALineBufferWhenTheFirstIsMet) {
             for (std::size_t i = 0; i < held; ++i) buf.push_back('s');
             buf.truncate(held / 2);
             evlog::json::writer w(buf);
-            w.begin_array();
-            w.string(s);
-            w.escaped(s);
-            w.key(s);
-            w.end_array();
-            w.finish();
-            const std::string q = boost::json::serialize(boost::json::value(s));
-            BOOST_TEST(buf.view() == std::string(held / 2, 's') + "[" + q + q + "," + q + ":]");
+            const std::string expected = write_three_ways(w, s);
+            BOOST_TEST(buf.view() == std::string(held / 2, 's') + expected);
         }
     }
 }
