@@ -435,7 +435,8 @@ public:
 
     /// Cuts the string to what was written (sets a line_buffer's size).
     /// Throws evlog::error(errc::bad_argument) if bytes written as they
-    /// are put a raw newline in the text; the string is then as it was.
+    /// are put a raw newline in the text; the writer, not finished, then
+    /// puts the text back as it was when it is destroyed.
     void finish() {
         if (unchecked_) [[unlikely]]
             check_no_raw_newline();
