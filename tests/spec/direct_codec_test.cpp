@@ -430,6 +430,23 @@ std::string key_and_string_by_boost(const std::string& s) {
     return boost::json::serialize(o);
 }
 
+/// An event whose encoding throws half way through the line: an inverse
+/// event kept as raw JSON that is not JSON, which value_from refuses.
+spec_event event_that_throws_mid_line() {
+    spec_event e;
+    e.id = 9;
+    e.stream = *evlog::ulid::parse("01KF0HJ087AE67Z5NHCJZHQ5XV");
+    e.payload = sp::undo_applied{3, {sp::inverse_event{evlog::unknown_payload{"X", "{not json"}}}};
+    return e;
+}
+
+/// A line_buffer holding text.
+evlog::json::line_buffer line_buffer_of(std::string_view text) {
+    evlog::json::line_buffer b;
+    for (char c : text) b.push_back(c);
+    return b;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(DirectCodecEncode)
@@ -490,13 +507,8 @@ BOOST_AUTO_TEST_CASE(EncodeAppendsAfterWhatTheStringHolds) {
 }
 
 BOOST_AUTO_TEST_CASE(EncodeThatThrowsLeavesTheStringAsItWas) {
-    // An inverse event kept as raw JSON that is not JSON: value_from throws
-    // half way through the line.
     evlog::json_codec<spec_event> codec;
-    spec_event e;
-    e.id = 9;
-    e.stream = *evlog::ulid::parse("01KF0HJ087AE67Z5NHCJZHQ5XV");
-    e.payload = sp::undo_applied{3, {sp::inverse_event{evlog::unknown_payload{"X", "{not json"}}}};
+    spec_event e = event_that_throws_mid_line();
     std::string out = "kept\n";
     out.reserve(4096); // no reallocation to hide a partial write
     BOOST_CHECK_THROW(codec.encode(e, out), std::exception);
@@ -539,12 +551,8 @@ BOOST_AUTO_TEST_CASE(EncodeIntoALineBufferWritesWhatEncodeIntoAStringWrites) {
 
 BOOST_AUTO_TEST_CASE(EncodeIntoALineBufferThatThrowsLeavesItsTextAsItWas) {
     evlog::json_codec<spec_event> codec;
-    spec_event e;
-    e.id = 9;
-    e.stream = *evlog::ulid::parse("01KF0HJ087AE67Z5NHCJZHQ5XV");
-    e.payload = sp::undo_applied{3, {sp::inverse_event{evlog::unknown_payload{"X", "{not json"}}}};
-    evlog::json::line_buffer buf;
-    for (char c : std::string("kept")) buf.push_back(c);
+    spec_event e = event_that_throws_mid_line();
+    evlog::json::line_buffer buf = line_buffer_of("kept");
     BOOST_CHECK_THROW(codec.encode(e, buf), std::exception);
     BOOST_TEST(buf.view() == "kept");
     e.payload = sp::snapshot_written{4};
@@ -792,8 +800,7 @@ BOOST_AUTO_TEST_CASE(WriterDestroyedWithoutFinishPutsTheStringBack) {
 }
 
 BOOST_AUTO_TEST_CASE(WriterDestroyedWithoutFinishLeavesALineBuffersTextAsItWas) {
-    evlog::json::line_buffer buf;
-    for (char c : std::string("kept")) buf.push_back(c);
+    evlog::json::line_buffer buf = line_buffer_of("kept");
     {
         evlog::json::writer w(buf);
         w.string(std::string(100000, 'x'));
@@ -840,8 +847,7 @@ void raw_newline_refused(Out& out, std::string_view held) {
 BOOST_AUTO_TEST_CASE(RawNewlineWrittenAsItIsIsRefusedByFinishAndTheTextPutBack) {
     std::string s = "held\n"; // what precedes the writer's text is not its concern
     raw_newline_refused(s, "held\n");
-    evlog::json::line_buffer b;
-    for (char c : std::string("held\n")) b.push_back(c);
+    evlog::json::line_buffer b = line_buffer_of("held\n");
     raw_newline_refused(b, "held\n");
 }
 
